@@ -4,6 +4,8 @@
  * methods not listed run after these, in registration order.
  */
 import type { AuthMethod } from './types.js';
+import { authorizationMethod } from './authorization/index.js';
+import { basicAuthMethod } from './basic-auth/index.js';
 
 export const AUTH_ORDER = [
   'recaptcha',
@@ -14,6 +16,7 @@ export const AUTH_ORDER = [
   'oauth2',
   'authorization',
   'hmac',
+  'provider',
   'ip_whitelist',
   'query_auth',
   'header_auth',
@@ -49,9 +52,45 @@ export class AuthRegistry {
 
 /** The built-in methods. Each method's folder adds itself here. */
 export function builtinAuthMethods(): AuthMethod<never>[] {
-  return [];
+  return [erase(authorizationMethod), erase(basicAuthMethod)];
+}
+
+/** Forgets a method's config type so methods of different configs share one list. */
+function erase<C>(method: AuthMethod<C>): AuthMethod<never> {
+  return method as unknown as AuthMethod<never>;
 }
 
 export function createAuthRegistry(): AuthRegistry {
   return new AuthRegistry(builtinAuthMethods());
+}
+
+/** Two or more configured methods that take their credential from the same request header. */
+export interface CredentialConflict {
+  /** Lower-case header name. */
+  readonly header: string;
+  /** The method types (config keys) that read it, in run order. */
+  readonly types: readonly string[];
+}
+
+/**
+ * Finds configured methods that read the same credential header (e.g. `authorization` + `jwt` both
+ * read `Authorization`; both can never pass). `configs` maps each configured type to its parsed config.
+ * The loader reports each conflict as a config error.
+ */
+export function findCredentialConflicts(
+  registry: AuthRegistry,
+  configs: Readonly<Record<string, unknown>>,
+): CredentialConflict[] {
+  const readers = new Map<string, string[]>();
+  for (const type of registry.types()) {
+    if (!(type in configs)) continue;
+    const method = registry.get(type);
+    const headers = method?.credentialHeaders?.(configs[type]) ?? [];
+    for (const header of new Set(headers.map((name) => name.toLowerCase()))) {
+      const list = readers.get(header) ?? [];
+      list.push(type);
+      readers.set(header, list);
+    }
+  }
+  return [...readers].filter(([, types]) => types.length > 1).map(([header, types]) => ({ header, types }));
 }

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { AUTH_ORDER, createAuthRegistry, findCredentialConflicts } from './registry.js';
+
+const authDir = fileURLToPath(new URL('.', import.meta.url));
+const docsPath = fileURLToPath(new URL('../../docs/authentication.md', import.meta.url));
+const kebab = (type: string) => type.replaceAll('_', '-');
+
+test('registry keys, method folders and docs/authentication.md sections agree', () => {
+  const registry = createAuthRegistry();
+  const types = registry.types().sort();
+  const folders = readdirSync(authDir)
+    .filter((name) => statSync(join(authDir, name)).isDirectory())
+    .sort();
+  assert.deepEqual(types.map(kebab).sort(), folders);
+  for (const folder of folders) {
+    for (const file of ['index.ts', 'schema.ts', 'index.test.ts']) {
+      assert.ok(statSync(join(authDir, folder, file)).isFile(), `${folder}/${file}`);
+    }
+  }
+  const docs = readFileSync(docsPath, 'utf8');
+  const sections = [...docs.matchAll(/^## `([a-z0-9_]+)`/gm)].map((match) => match[1]).sort();
+  assert.deepEqual(sections, types);
+});
+
+test('every registered method type equals its descriptor key and runs in a defined order', () => {
+  const registry = createAuthRegistry();
+  for (const type of registry.types()) {
+    assert.equal(registry.get(type)?.type, type);
+    assert.ok((AUTH_ORDER as readonly string[]).includes(type), `${type} missing from AUTH_ORDER`);
+  }
+});
+
+test('two configured methods reading the same credential header are reported', () => {
+  const registry = createAuthRegistry();
+  const conflicts = findCredentialConflicts(registry, {
+    authorization: 'Bearer x',
+    basic_auth: { username: 'u', password: 'p' },
+  });
+  assert.deepEqual(conflicts, [{ header: 'authorization', types: ['basic_auth', 'authorization'] }]);
+  assert.deepEqual(findCredentialConflicts(registry, { authorization: 'Bearer x' }), []);
+});
