@@ -203,6 +203,17 @@ function addressAllowed(policy: CompiledPolicy, canonical: string): boolean {
   );
 }
 
+/**
+ * Whether `host` (a name or IP literal) is listed in `policy` by name, wildcard, exact IP or CIDR range.
+ * Used for a module's own `allowed_hosts`, which also restricts the target host.
+ */
+export function isHostAllowListed(host: string, policy: OutboundPolicy): boolean {
+  const compiled = compile(policy);
+  const name = normaliseHostName(host);
+  if (hostAllowed(compiled, name)) return true;
+  return isIP(name) !== 0 && addressAllowed(compiled, canonicalAddress(name));
+}
+
 function blocked(host: string, reason: string): WebhookConnectError {
   return new WebhookConnectError('WC_SSRF_BLOCKED', {
     detail: `Target host '${host}' is not allowed: ${reason}`,
