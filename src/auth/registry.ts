@@ -7,6 +7,7 @@ import type { AuthMethod } from './types.js';
 import { authorizationMethod } from './authorization/index.js';
 import { basicAuthMethod } from './basic-auth/index.js';
 import { hmacMethod } from './hmac/index.js';
+import { providerMethod } from './provider/index.js';
 
 export const AUTH_ORDER = [
   'recaptcha',
@@ -53,7 +54,7 @@ export class AuthRegistry {
 
 /** The built-in methods. Each method's folder adds itself here. */
 export function builtinAuthMethods(): AuthMethod<never>[] {
-  return [erase(authorizationMethod), erase(basicAuthMethod), erase(hmacMethod)];
+  return [erase(authorizationMethod), erase(basicAuthMethod), erase(hmacMethod), erase(providerMethod)];
 }
 
 /** Forgets a method's config type so methods of different configs share one list. */
