@@ -7,6 +7,9 @@ import type { AuthMethod } from './types.js';
 import { authorizationMethod } from './authorization/index.js';
 import { basicAuthMethod } from './basic-auth/index.js';
 import { hmacMethod } from './hmac/index.js';
+import { headerAuthMethod } from './header-auth/index.js';
+import { ipWhitelistMethod } from './ip-whitelist/index.js';
+import { queryAuthMethod } from './query-auth/index.js';
 import { providerMethod } from './provider/index.js';
 
 export const AUTH_ORDER = [
@@ -54,7 +57,15 @@ export class AuthRegistry {
 
 /** The built-in methods. Each method's folder adds itself here. */
 export function builtinAuthMethods(): AuthMethod<never>[] {
-  return [erase(authorizationMethod), erase(basicAuthMethod), erase(hmacMethod), erase(providerMethod)];
+  return [
+    erase(authorizationMethod),
+    erase(basicAuthMethod),
+    erase(hmacMethod),
+    erase(providerMethod),
+    erase(headerAuthMethod),
+    erase(queryAuthMethod),
+    erase(ipWhitelistMethod),
+  ];
 }
 
 /** Forgets a method's config type so methods of different configs share one list. */
