@@ -172,8 +172,21 @@ export interface DispatcherOptions {
   readonly retry?: RetryRunOptions;
 }
 
+/** One publisher a dispatcher uses (for `/health`). */
+export interface DispatchPublisher {
+  /** Canonical module type. */
+  readonly type: string;
+  /** Position in the plan (0 for a single module). */
+  readonly index: number;
+  /** Its `PublisherCache` key. */
+  readonly key: string;
+  readonly publisher: Publisher;
+}
+
 export interface Dispatcher {
   readonly plan: DispatchPlan;
+  /** The publishers in plan order (one per module/chain item). */
+  readonly publishers: readonly DispatchPublisher[];
   /** Cache keys of the publishers this dispatcher uses (for `PublisherCache.retain` after a reload). */
   readonly publisherKeys: readonly string[];
   /** True when any module must be awaited before answering (e.g. `webhook_connect`). */
@@ -293,6 +306,12 @@ export async function createDispatcher(plan: DispatchPlan, options: DispatcherOp
 
   return {
     plan,
+    publishers: prepared.map((entry, index) => ({
+      type: entry.prepared.type,
+      index,
+      key: entry.key,
+      publisher: entry.prepared.publisher,
+    })),
     publisherKeys: [...new Set(prepared.map((entry) => entry.key))],
     synchronous: prepared.some((entry) => entry.descriptor.synchronous === true),
     run,

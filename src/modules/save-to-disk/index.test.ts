@@ -36,7 +36,7 @@ function event(overrides: Partial<WebhookEvent> = {}): WebhookEvent {
   };
 }
 
-function create(moduleConfig: Record<string, unknown>) {
+async function create(moduleConfig: Record<string, unknown>) {
   return saveToDiskModule.create(
     { moduleConfig: saveToDiskConfigSchema.parse(moduleConfig), connection: undefined, webhookId: 'hook' },
     { logger: silentLogger(), outbound: { allowedHosts: [] } },
