@@ -135,7 +135,9 @@ test('endpoint names that are Object.prototype properties are ordinary keys', ()
   stats.increment('constructor');
   const snapshot = stats.snapshot();
   assert.deepEqual(Object.keys(snapshot), ['__proto__', 'constructor']);
-  assert.equal(snapshot.constructor?.total, 1);
+  const name: string = 'constructor';
+  assert.equal(snapshot[name]?.total, 1);
+  assert.equal(Object.getPrototypeOf(snapshot), null);
   assert.equal(JSON.parse(JSON.stringify(snapshot)).constructor.total, 1);
 });
 
