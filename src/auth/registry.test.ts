@@ -38,8 +38,13 @@ test('two configured methods reading the same credential header are reported', (
   const registry = createAuthRegistry();
   const conflicts = findCredentialConflicts(registry, {
     authorization: 'Bearer x',
-    basic_auth: { username: 'u', password: 'p' },
+    jwt: { secret: 'k'.repeat(32), algorithms: ['HS256'] },
+    header_auth: { header_name: 'X-API-Key', api_key: 'key' },
+    hmac: { header: 'X-Api-Key', secret: 's' },
   });
-  assert.deepEqual(conflicts, [{ header: 'authorization', types: ['basic_auth', 'authorization'] }]);
+  assert.deepEqual(conflicts, [
+    { header: 'authorization', types: ['jwt', 'authorization'] },
+    { header: 'x-api-key', types: ['hmac', 'header_auth'] },
+  ]);
   assert.deepEqual(findCredentialConflicts(registry, { authorization: 'Bearer x' }), []);
 });

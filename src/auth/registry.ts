@@ -9,6 +9,7 @@ import { basicAuthMethod } from './basic-auth/index.js';
 import { hmacMethod } from './hmac/index.js';
 import { headerAuthMethod } from './header-auth/index.js';
 import { ipWhitelistMethod } from './ip-whitelist/index.js';
+import { jwtMethod } from './jwt/index.js';
 import { queryAuthMethod } from './query-auth/index.js';
 import { providerMethod } from './provider/index.js';
 
@@ -65,6 +66,7 @@ export function builtinAuthMethods(): AuthMethod<never>[] {
     erase(headerAuthMethod),
     erase(queryAuthMethod),
     erase(ipWhitelistMethod),
+    erase(jwtMethod),
   ];
 }
 
