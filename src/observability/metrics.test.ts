@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { register as globalRegistry } from 'prom-client';
+import { Gauge, register as globalRegistry } from 'prom-client';
 import {
   createMetrics,
   OVERFLOW_LABEL,
@@ -18,17 +18,15 @@ interface Sample {
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
-// Values are what Go's strconv.ParseFloat accepts (the Prometheus server's parser): NaN and Inf in any
-// case — prom-client writes an unobserved event-loop mean as "Nan".
-const VALUE = /^(?:nan|[+-]?inf(?:inity)?|[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)$/i;
+// The exposition format's spellings only: NaN, +Inf, -Inf (prom-client writes "Nan"; render() fixes it).
+const VALUE = /^(?:NaN|[+-]Inf|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
 function parseValue(text: string, line: string): number {
   if (!VALUE.test(text)) throw new Error(`bad value ${JSON.stringify(text)} in: ${line}`);
-  const lower = text.toLowerCase();
-  if (lower === 'nan') return Number.NaN;
-  if (/^\+?inf/.test(lower)) return Infinity;
-  if (lower.startsWith('-inf')) return -Infinity;
+  if (text === 'NaN') return Number.NaN;
+  if (text === '+Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
   return Number(text);
 }
 
@@ -179,6 +177,7 @@ test('the strict parser itself rejects malformed expositions', () => {
     '# TYPE foo counter\nfoo{a="\\q"} 1\n',
     '# TYPE foo counter\nfoo one\n',
     '# TYPE foo counter\nfoo 0x10\n',
+    '# TYPE foo gauge\nfoo Nan\n',
     '# TYPE foo counter\nfoo{a="1",a="2"} 1\n',
     'foo 1\n',
     '# TYPE foo counter\nfoo 1',
@@ -253,6 +252,15 @@ test('render() is valid Prometheus text with the request, delivery and task metr
   assert.equal(value(samples, 'background_tasks_in_flight'), 3);
   assert.equal(value(samples, 'background_tasks_waiting'), 2);
   assert.equal(value(samples, 'background_tasks_dropped_total'), 5);
+});
+
+test('NaN values are written in the canonical spelling', async () => {
+  const metrics = createMetrics({ defaultMetrics: false });
+  new Gauge({ name: 'not_a_number', help: 'x Nan', registers: [metrics.registry] }).set(Number.NaN);
+  const text = await metrics.render();
+  assert.match(text, /^not_a_number NaN$/m);
+  assert.match(text, /^# HELP not_a_number x Nan$/m);
+  assert.ok(Number.isNaN(value(parseExposition(text).samples, 'not_a_number')));
 });
 
 test('gauges follow the tracked source at each scrape; a throwing source does not break the scrape', async () => {

@@ -36,6 +36,9 @@ export const DELIVERY_DURATION_BUCKETS = [
   0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
 
+/** A sample line (not a comment) whose value prom-client wrote as "Nan". */
+const NAN_SAMPLE = /^([^#\n][^\n]*) Nan$/gm;
+
 /** Outcome of one module delivery. */
 export type DeliveryResult = 'success' | 'transient_failure' | 'permanent_failure';
 
@@ -205,8 +208,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     taskDropped(count = 1) {
       if (count > 0) droppedElsewhere += count;
     },
-    render() {
-      return registry.metrics();
+    async render() {
+      // prom-client spells NaN "Nan" (accepted by Go's ParseFloat, not by stricter parsers): canonicalise.
+      return (await registry.metrics()).replace(NAN_SAMPLE, '$1 NaN');
     },
   };
 }
