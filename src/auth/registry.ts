@@ -10,6 +10,7 @@ import { hmacMethod } from './hmac/index.js';
 import { headerAuthMethod } from './header-auth/index.js';
 import { ipWhitelistMethod } from './ip-whitelist/index.js';
 import { jwtMethod } from './jwt/index.js';
+import { oauth2Method } from './oauth2/index.js';
 import { queryAuthMethod } from './query-auth/index.js';
 import { providerMethod } from './provider/index.js';
 
@@ -67,6 +68,7 @@ export function builtinAuthMethods(): AuthMethod<never>[] {
     erase(queryAuthMethod),
     erase(ipWhitelistMethod),
     erase(jwtMethod),
+    erase(oauth2Method),
   ];
 }
 
