@@ -12,6 +12,7 @@ import { ipWhitelistMethod } from './ip-whitelist/index.js';
 import { jwtMethod } from './jwt/index.js';
 import { oauth2Method } from './oauth2/index.js';
 import { queryAuthMethod } from './query-auth/index.js';
+import { recaptchaMethod } from './recaptcha/index.js';
 import { providerMethod } from './provider/index.js';
 
 export const AUTH_ORDER = [
@@ -69,6 +70,7 @@ export function builtinAuthMethods(): AuthMethod<never>[] {
     erase(ipWhitelistMethod),
     erase(jwtMethod),
     erase(oauth2Method),
+    erase(recaptchaMethod),
   ];
 }
 
