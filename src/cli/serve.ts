@@ -1,0 +1,215 @@
+/**
+ * `serve` and `config check`: read settings (environment + flags), load and compile the configuration,
+ * then either report (check) or start the receiver (serve) with graceful shutdown and optional live
+ * reload. Invalid configuration prints every issue with its path and exits 1 without serving.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createAuthRegistry } from '../auth/registry.js';
+import type { ConfigIssue } from '../config/issues.js';
+import { formatReport } from '../config/report.js';
+import type { SERVE_FLAGS } from '../config/settings.js';
+import { outboundAllowList, readServerSettings, type ServerSettings } from '../config/settings.js';
+import { watchConfigFiles } from '../config/watch.js';
+import { createModuleRegistry } from '../modules/registry.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { HealthRegistry } from '../receiver/health.js';
+import { ReceiverRuntime } from '../receiver/runtime.js';
+import { createReceiver } from '../receiver/server.js';
+import { TaskPool } from '../receiver/tasks.js';
+
+function parseServeFlags(args: readonly string[]) {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      webhooks: { type: 'string' },
+      connections: { type: 'string' },
+      watch: { type: 'boolean' },
+      'max-body-bytes': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+    },
+    strict: true,
+  });
+  const flags: Partial<Record<keyof typeof SERVE_FLAGS, string>> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined) flags[name as keyof typeof SERVE_FLAGS] = String(value);
+  }
+  return flags;
+}
+
+function report(issues: readonly ConfigIssue[]): void {
+  process.stderr.write(`${formatReport(issues)}\n`);
+}
+
+function settingsOrReport(args: readonly string[], env: NodeJS.ProcessEnv): ServerSettings | number {
+  let flags;
+  try {
+    flags = parseServeFlags(args);
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  const result = readServerSettings(env, flags);
+  if (!result.ok) {
+    report(result.issues);
+    return 1;
+  }
+  return result.settings;
+}
+
+function createRuntime(settings: ServerSettings, env: NodeJS.ProcessEnv, logger: Logger, metrics?: Metrics) {
+  return new ReceiverRuntime({
+    settings,
+    env,
+    logger,
+    authRegistry: createAuthRegistry(),
+    moduleRegistry: createModuleRegistry(),
+    moduleDeps: { logger, outbound: { allowedHosts: outboundAllowList(settings) } },
+    ...(metrics === undefined
+      ? {}
+      : {
+          onDelivery: (module, result, durationMs) =>
+            metrics.observeDelivery(
+              module,
+              result.success
+                ? 'success'
+                : result.retryable === false
+                  ? 'permanent_failure'
+                  : 'transient_failure',
+              durationMs / 1000,
+            ),
+        }),
+  });
+}
+
+export async function runConfigCheck(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const settings = settingsOrReport(args, env);
+  if (typeof settings === 'number') return settings;
+  const logger = createLogger({ level: env.LOG_LEVEL ?? 'warn' });
+  const runtime = createRuntime(settings, env, logger);
+  const issues = await runtime.load();
+  await runtime.close();
+  if (issues.length > 0) {
+    report(issues);
+    return 1;
+  }
+  const { webhooks, config } = runtime.current;
+  console.log(
+    `configuration is valid: ${webhooks.size} webhook(s) in ${settings.WEBHOOKS_CONFIG_FILE}, ` +
+      `${Object.keys(config.connections).length} connection(s) in ${settings.CONNECTIONS_CONFIG_FILE}`,
+  );
+  return 0;
+}
+
+export async function runServe(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const settings = settingsOrReport(args, env);
+  if (typeof settings === 'number') return settings;
+  const logger = createLogger();
+  const metrics = createMetrics();
+  const runtime = createRuntime(settings, env, logger, metrics);
+  const issues = await runtime.load();
+  if (issues.length > 0) {
+    report(issues);
+    await runtime.close();
+    return 1;
+  }
+
+  const tasks = new TaskPool({
+    maxConcurrent: settings.MAX_CONCURRENT_TASKS,
+    timeoutMs: settings.TASK_TIMEOUT * 1000,
+    slotWaitMs: settings.TASK_SLOT_WAIT_SECONDS * 1000,
+    onError: (error) => logger.error({ err: error }, 'background task failed'),
+  });
+  metrics.trackTasks(() => tasks.stats);
+  const health = new HealthRegistry();
+  health.register('config_manager', () => {
+    const failure = runtime.status.lastFailure;
+    return failure === undefined
+      ? { status: 'healthy' }
+      : { status: 'degraded', detail: 'the last reload failed; the previous configuration is serving' };
+  });
+  health.register('task_queue', () => {
+    const { active, maxConcurrent, waiting } = tasks.stats;
+    return active >= maxConcurrent && waiting > 0
+      ? { status: 'degraded', detail: 'all background task slots are busy' }
+      : { status: 'healthy' };
+  });
+
+  let tls: { key: Buffer; cert: Buffer } | undefined;
+  if (settings.TLS_CERT_FILE !== undefined && settings.TLS_KEY_FILE !== undefined) {
+    try {
+      tls = { cert: readFileSync(settings.TLS_CERT_FILE), key: readFileSync(settings.TLS_KEY_FILE) };
+    } catch (error) {
+      report([
+        {
+          file: 'environment',
+          path: ['TLS_CERT_FILE'],
+          message: `cannot read TLS files: ${(error as Error).message}`,
+        },
+      ]);
+      return 1;
+    }
+  }
+
+  const receiver = createReceiver({
+    settings,
+    logger,
+    runtime,
+    tasks,
+    metrics,
+    health,
+    ...(tls === undefined ? {} : { tls }),
+  });
+  try {
+    await receiver.app.listen({ host: settings.HOST, port: settings.PORT });
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot listen');
+    await runtime.close();
+    return 1;
+  }
+  const address = receiver.app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : settings.PORT;
+  logger.info(
+    { host: settings.HOST, port, tls: tls !== undefined, webhooks: runtime.current.webhooks.size },
+    `webhook-connect listening on ${tls === undefined ? 'http' : 'https'}://${settings.HOST}:${port}`,
+  );
+
+  const watcher = settings.CONFIG_FILE_WATCHING_ENABLED
+    ? watchConfigFiles([settings.WEBHOOKS_CONFIG_FILE, settings.CONNECTIONS_CONFIG_FILE], {
+        debounceMs: settings.CONFIG_RELOAD_DEBOUNCE_SECONDS * 1000,
+        logger,
+        onChange: (changed) => {
+          void runtime.reload().then((outcome) => {
+            if (!outcome.ok) {
+              logger.error(
+                { changed, issues: outcome.issues.length },
+                `reload failed; keeping the previous configuration\n${formatReport(outcome.issues)}`,
+              );
+            }
+          });
+        },
+      })
+    : undefined;
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      watcher?.close();
+      await receiver.app.close();
+      receiver.close();
+      await tasks.drain(settings.SHUTDOWN_TIMEOUT_SECONDS * 1000);
+      await runtime.close();
+      logger.info('stopped');
+      resolve(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}

@@ -1,0 +1,149 @@
+import { afterEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestReceiver, type TestReceiver } from '../harness/receiver.js';
+
+let receiver: TestReceiver | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await receiver?.stop();
+  receiver = undefined;
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wc-out-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function post(r: TestReceiver, url: string, body: string | Buffer, headers: Record<string, string> = {}) {
+  return r.app.inject({
+    method: 'POST',
+    url,
+    payload: body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+function savedFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((name) => !name.startsWith('.'));
+  } catch {
+    return [];
+  }
+}
+
+describe('routing and input errors', () => {
+  test('unknown id → 404, invalid id → 400, wrong method → 405, each with a stable code', async () => {
+    receiver = await startTestReceiver({ webhooks: { known: { module: 'log', 'module-config': {} } } });
+    const unknown = await post(receiver, '/webhook/nope', '{}');
+    assert.equal(unknown.statusCode, 404);
+    assert.deepEqual(unknown.json(), { detail: 'Webhook ID not found', code: 'WC_WEBHOOK_NOT_FOUND' });
+
+    for (const id of ['admin', 'a--b', '_private', 'x'.repeat(65)]) {
+      const invalid = await post(receiver, `/webhook/${id}`, '{}');
+      assert.equal(invalid.statusCode, 400, id);
+      assert.equal(invalid.json().code, 'WC_WEBHOOK_ID_INVALID', id);
+    }
+    const namespaced = await post(receiver, '/webhook/bad%20ns/known', '{}');
+    assert.equal(namespaced.json().code, 'WC_NAMESPACE_INVALID');
+
+    const get = await receiver.app.inject({ method: 'GET', url: '/webhook/known' });
+    assert.equal(get.statusCode, 405);
+    assert.equal(get.headers.allow, 'POST');
+    assert.equal(
+      (await receiver.app.inject({ method: 'GET', url: '/nowhere' })).json().code,
+      'WC_ROUTE_NOT_FOUND',
+    );
+  });
+
+  test('malformed JSON → 400 WC_JSON_MALFORMED; invalid UTF-8 → 400; too deep → 400', async () => {
+    receiver = await startTestReceiver({ webhooks: { known: { module: 'log' } } });
+    const malformed = await post(receiver, '/webhook/known', '{"a": ');
+    assert.equal(malformed.statusCode, 400);
+    assert.equal(malformed.json().code, 'WC_JSON_MALFORMED');
+    const invalidUtf8 = await post(receiver, '/webhook/known', Buffer.from([0x22, 0xff, 0xfe, 0x22]));
+    assert.equal(invalidUtf8.statusCode, 400);
+    assert.equal(invalidUtf8.json().code, 'WC_BODY_UNDECODABLE');
+    const deep = await post(receiver, '/webhook/known', '['.repeat(10_000) + ']'.repeat(10_000));
+    assert.equal(deep.statusCode, 400);
+    assert.equal(deep.json().code, 'WC_JSON_TOO_DEEP');
+  });
+
+  test('the default entry serves unknown ids and counts them under their own id', async () => {
+    receiver = await startTestReceiver({ webhooks: { default: { module: 'log' } } });
+    const response = await post(receiver, '/webhook/anything_else', '{"x":1}');
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(response.json(), { message: '200 OK' });
+    const stats = await receiver.app.inject({ method: 'GET', url: '/stats' });
+    assert.equal(stats.json().anything_else.total, 1);
+  });
+});
+
+describe('rate limit and schema', () => {
+  test('rate limit → 429 with Retry-After and WC_RATE_LIMITED', async () => {
+    receiver = await startTestReceiver({
+      webhooks: { limited: { module: 'log', rate_limit: { max_requests: 2, window_seconds: 60 } } },
+    });
+    assert.equal((await post(receiver, '/webhook/limited', '{}')).statusCode, 200);
+    assert.equal((await post(receiver, '/webhook/limited', '{}')).statusCode, 200);
+    const limited = await post(receiver, '/webhook/limited', '{}');
+    assert.equal(limited.statusCode, 429);
+    assert.equal(limited.json().code, 'WC_RATE_LIMITED');
+    assert.ok(Number(limited.headers['retry-after']) >= 1);
+  });
+
+  test('JSON schema failure → 400 naming the failing path', async () => {
+    receiver = await startTestReceiver({
+      webhooks: {
+        typed: {
+          module: 'log',
+          json_schema: {
+            type: 'object',
+            required: ['order'],
+            properties: { order: { type: 'object', properties: { amount: { type: 'number' } } } },
+          },
+        },
+      },
+    });
+    const bad = await post(receiver, '/webhook/typed', '{"order":{"amount":"ten"}}');
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().code, 'WC_SCHEMA_VALIDATION_FAILED');
+    assert.match(bad.json().detail, /\/order\/amount/);
+    assert.equal((await post(receiver, '/webhook/typed', '{"order":{"amount":10}}')).statusCode, 200);
+  });
+});
+
+describe('authentication in the pipeline', () => {
+  test('hmac runs over the raw bytes; a failure is 401 with its code and the module never runs', async () => {
+    const secret = 'pipeline-secret';
+    const out = tempDir();
+    receiver = await startTestReceiver({
+      webhooks: {
+        signed: {
+          module: 'save_to_disk',
+          'module-config': { base_dir: '{$OUT_DIR}', path: '.' },
+          hmac: { secret: '{$SIGNING_SECRET}', header: 'X-Hub-Signature-256' },
+        },
+      },
+      env: { SIGNING_SECRET: secret, OUT_DIR: out },
+    });
+    const body = '{ "odd" :  "whitespace" }';
+    const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    const ok = await post(receiver, '/webhook/signed', body, { 'x-hub-signature-256': signature });
+    assert.equal(ok.statusCode, 200);
+    const bad = await post(receiver, '/webhook/signed', body + ' ', { 'x-hub-signature-256': signature });
+    assert.equal(bad.statusCode, 401);
+    assert.match(bad.json().code, /^WC_AUTH_/);
+    const missing = await post(receiver, '/webhook/signed', body);
+    assert.equal(missing.statusCode, 401);
+    await receiver.idle();
+    const files = savedFiles(out);
+    assert.equal(files.length, 1, 'only the authenticated webhook reached the module');
+    assert.deepEqual(JSON.parse(readFileSync(join(out, files[0] as string), 'utf8')), { odd: 'whitespace' });
+  });
+});
