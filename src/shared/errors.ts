@@ -66,6 +66,12 @@ export const ERROR_CATALOGUE = {
   WC_SSRF_BLOCKED: { status: 400, message: 'Target address is not allowed' },
   WC_DELIVERY_TRANSIENT: { status: 502, message: 'Delivery failed, will be retried' },
   WC_DELIVERY_PERMANENT: { status: 502, message: 'Delivery failed permanently' },
+
+  // --- webhook connect buffer ---------------------------------------------------------------------
+  WC_QUEUE_FULL: { status: 503, message: 'Channel queue is full, retry later' },
+  WC_BUFFER_UNAVAILABLE: { status: 503, message: 'Message buffer unavailable, retry later' },
+  WC_CHANNEL_NOT_FOUND: { status: 404, message: 'Channel not found' },
+  WC_MESSAGE_DUPLICATE: { status: 409, message: 'A message with this id is already stored' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
