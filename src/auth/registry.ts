@@ -6,6 +6,7 @@
 import type { AuthMethod } from './types.js';
 import { authorizationMethod } from './authorization/index.js';
 import { basicAuthMethod } from './basic-auth/index.js';
+import { digestAuthMethod } from './digest-auth/index.js';
 import { hmacMethod } from './hmac/index.js';
 import { headerAuthMethod } from './header-auth/index.js';
 import { ipWhitelistMethod } from './ip-whitelist/index.js';
@@ -71,6 +72,7 @@ export function builtinAuthMethods(): AuthMethod<never>[] {
     erase(jwtMethod),
     erase(oauth2Method),
     erase(recaptchaMethod),
+    erase(digestAuthMethod),
   ];
 }
 
