@@ -32,6 +32,8 @@ export interface CreateLoggerOptions {
   /** Force pretty (true) or JSON (false); default: pretty when stdout is a TTY. */
   readonly pretty?: boolean;
   readonly name?: string;
+  /** Where JSON lines go (default stdout); tests pass a stream to read them back. */
+  readonly destination?: NodeJS.WritableStream;
 }
 
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
@@ -43,6 +45,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     name: options.name ?? 'webhook-connect',
     redact: { paths: REDACTED_LOG_PATHS, censor: '[REDACTED]' },
   };
+  if (options.destination !== undefined) return pino(base, options.destination);
   if (pretty) {
     return pino({
       ...base,

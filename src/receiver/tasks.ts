@@ -58,10 +58,11 @@ export class TaskPool {
   }
 
   /**
-   * Starts `task` once a slot is free and resolves with its promise (which itself never rejects: errors
-   * go to `onError`). Rejects with WC_OVERLOADED / WC_SHUTTING_DOWN when the task cannot be started.
+   * Starts `task` once a slot is free and resolves as soon as it started, with `done` settling when it
+   * finished (`done` never rejects: errors go to `onError`). Rejects with WC_OVERLOADED /
+   * WC_SHUTTING_DOWN when the task cannot be started.
    */
-  async start(task: (signal: AbortSignal) => Promise<void>): Promise<Promise<void>> {
+  async start(task: (signal: AbortSignal) => Promise<void>): Promise<{ done: Promise<void> }> {
     if (this.#draining) throw new WebhookConnectError('WC_SHUTTING_DOWN', { retryAfterSeconds: 5 });
     if (this.#running.size >= this.#options.maxConcurrent) await this.#waitForSlot();
     this.#started++;
@@ -77,7 +78,8 @@ export class TaskPool {
         this.#waiters.shift()?.();
       });
     this.#running.add(running);
-    return running;
+    // Wrapped: an async function returning a bare promise would only resolve when the task finished.
+    return { done: running };
   }
 
   #waitForSlot(): Promise<void> {

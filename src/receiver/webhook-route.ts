@@ -148,7 +148,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
     });
     if (!route.retryEnabled) return reply.send({ message: '200 OK' });
 
-    await Promise.race([task, new Promise((resolve) => setTimeout(resolve, RETRY_PEEK_MS))]);
+    await Promise.race([task.done, new Promise((resolve) => setTimeout(resolve, RETRY_PEEK_MS))]);
     const finished = outcome as DispatchResult | undefined;
     if (finished?.success === true) return reply.send({ message: '200 OK', status: 'processed' });
     return reply.code(202).send({

@@ -1,6 +1,8 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,5 +147,75 @@ describe('authentication in the pipeline', () => {
     const files = savedFiles(out);
     assert.equal(files.length, 1, 'only the authenticated webhook reached the module');
     assert.deepEqual(JSON.parse(readFileSync(join(out, files[0] as string), 'utf8')), { odd: 'whitespace' });
+  });
+});
+
+describe('delivery and responses', () => {
+  test('data_type blob hands the exact bytes to the module', async () => {
+    const out = tempDir();
+    receiver = await startTestReceiver({
+      webhooks: {
+        raw: { data_type: 'blob', module: 'save_to_disk', 'module-config': { base_dir: out, path: '.' } },
+      },
+    });
+    const bytes = Buffer.from([0x00, 0xff, 0x80, 0x7b, 0x0a, 0xc3, 0x28]);
+    const response = await post(receiver, '/webhook/raw', bytes, {
+      'content-type': 'application/octet-stream',
+    });
+    assert.equal(response.statusCode, 200);
+    await receiver.idle();
+    const files = savedFiles(out);
+    assert.equal(files.length, 1);
+    assert.deepEqual(readFileSync(join(out, files[0] as string)), bytes);
+  });
+
+  test('background delivery does not hold the response; retry answers 200 processed or 202', async () => {
+    let calls = 0;
+    let stall = true;
+    const target = createServer((request, response) => {
+      calls++;
+      request.resume();
+      if (stall) return setTimeout(() => response.writeHead(503).end(), 400);
+      response.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    const { port } = target.address() as AddressInfo;
+    try {
+      receiver = await startTestReceiver({
+        webhooks: {
+          forward: {
+            module: 'http_webhook',
+            'module-config': { url: `http://127.0.0.1:${port}/hook`, allowed_hosts: ['127.0.0.1'] },
+            retry: { enabled: true, max_attempts: 3, initial_delay: 0.05, max_delay: 0.05 },
+          },
+        },
+      });
+      const started = Date.now();
+      const slow = await post(receiver, '/webhook/forward', '{"n":1}');
+      assert.equal(slow.statusCode, 202, 'the target is still failing after the 100 ms peek');
+      assert.equal(slow.json().status, 'accepted');
+      assert.ok(Date.now() - started < 400, 'the response did not wait for the delivery');
+      await receiver.idle();
+      assert.equal(calls, 3, 'transient failures were retried up to max_attempts');
+
+      stall = false;
+      const fast = await post(receiver, '/webhook/forward', '{"n":2}');
+      assert.equal(fast.statusCode, 200);
+      assert.deepEqual(fast.json(), { message: '200 OK', status: 'processed' });
+    } finally {
+      await new Promise((resolve) => target.close(resolve));
+    }
+  });
+
+  test('header limits: too many headers → 400 with a stable code', async () => {
+    receiver = await startTestReceiver({
+      webhooks: { known: { module: 'log' } },
+      env: { MAX_HEADER_COUNT: '5' },
+    });
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < 10; i++) headers[`x-extra-${i}`] = 'v';
+    const response = await post(receiver, '/webhook/known', '{}', headers);
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().code, 'WC_HEADERS_INVALID');
   });
 });
