@@ -15,6 +15,7 @@ export const USAGE = `webhook-connect ${VERSION} — receive webhooks, buffer th
 Usage:
   webhook-connect serve [options]           start the receiver
   webhook-connect config check [options]    validate the configuration and exit (0 valid, 1 invalid)
+  webhook-connect connector --config FILE   run the local connector (see docs/connector.md)
   webhook-connect --help | --version
 
 Options of serve and config check (each overrides its environment variable when given):
@@ -44,6 +45,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       return 0;
     case 'serve':
       return runServe(rest, env);
+    case 'connector':
+      return (await import('./connector.js')).runConnector(rest, env);
     case 'config':
       if (rest[0] === 'check') return runConfigCheck(rest.slice(1), env);
       console.error(`unknown config subcommand '${rest[0] ?? ''}'; did you mean 'config check'?`);
