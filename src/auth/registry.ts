@@ -11,6 +11,7 @@ import { hmacMethod } from './hmac/index.js';
 import { headerAuthMethod } from './header-auth/index.js';
 import { ipWhitelistMethod } from './ip-whitelist/index.js';
 import { jwtMethod } from './jwt/index.js';
+import { oauth1Method } from './oauth1/index.js';
 import { oauth2Method } from './oauth2/index.js';
 import { queryAuthMethod } from './query-auth/index.js';
 import { recaptchaMethod } from './recaptcha/index.js';
@@ -73,6 +74,7 @@ export function builtinAuthMethods(): AuthMethod<never>[] {
     erase(oauth2Method),
     erase(recaptchaMethod),
     erase(digestAuthMethod),
+    erase(oauth1Method),
   ];
 }
 
