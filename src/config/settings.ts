@@ -32,7 +32,7 @@ const optionalSecret = z
   .transform((value) => (value === '' ? undefined : value));
 
 /** Every setting, keyed by environment variable name. */
-const settingsSchema = z.object({
+export const settingsSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** 0 picks a free port (logged at startup). */
   PORT: intLike().pipe(z.int().min(0).max(65535)).default(8000),
