@@ -48,3 +48,28 @@ test('two configured methods reading the same credential header are reported', (
   ]);
   assert.deepEqual(findCredentialConflicts(registry, { authorization: 'Bearer x' }), []);
 });
+
+test('every fail-open config of the reference (spec §3.12, §10.3 item 33) is refused by its schema', () => {
+  const registry = createAuthRegistry();
+  const failOpen: Record<string, unknown[]> = {
+    authorization: ['', '  ', null],
+    basic_auth: [{}, { username: 'u' }, { username: 'u', password: '' }],
+    jwt: [{}, { secret: '' }, { secret: 'x', algorithm: 'none' }],
+    hmac: [{}, { secret: '' }, { header: 'X-Sig' }],
+    provider: [{}, { name: 'stripe' }, { name: 'github', secret: '' }],
+    oauth2: [{}, { validate_token: false }, { jwt_secret: '' }],
+    recaptcha: [{}, { secret_key: '' }],
+    ip_whitelist: [[], {}],
+    header_auth: [{}, { api_key: '' }],
+    query_auth: [{}, { api_key: '' }],
+    digest_auth: [{}, { username: 'u', password: '' }],
+    oauth1: [{}, { consumer_key: 'c' }],
+  };
+  assert.deepEqual(Object.keys(failOpen).sort(), registry.types().sort());
+  for (const [type, configs] of Object.entries(failOpen)) {
+    const method = registry.get(type);
+    for (const config of configs) {
+      assert.equal(method?.schema.safeParse(config).success, false, `${type}: ${JSON.stringify(config)}`);
+    }
+  }
+});

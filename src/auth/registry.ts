@@ -1,7 +1,7 @@
 /**
  * The explicit registry of authentication methods. Built-ins are imported by name; no scanning.
- * `AUTH_ORDER` is the order in which configured methods run on a request (the reference's order);
- * methods not listed run after these, in registration order.
+ * `AUTH_ORDER` is the order in which configured methods run on a request (the reference's order, with
+ * our `provider` presets right after `hmac`); methods not listed run after these, in registration order.
  */
 import type { AuthMethod } from './types.js';
 import { authorizationMethod } from './authorization/index.js';

@@ -95,6 +95,7 @@ describe('oauth1 (signed with the oauth-1.0a package)', () => {
     );
     assert.equal(codeOf(await verify(request(header, { host: 'evil.example.com' }))), 'WC_AUTH_MISMATCH');
     assert.equal(codeOf(await verify(request(header, { protocol: 'http' }))), 'WC_AUTH_MISMATCH');
+    assert.equal(codeOf(await verify(request(header, { host: 'bad host/x' }))), 'WC_AUTH_MISMATCH');
     const wrong = await verify(request(client({ secret: 'other' })(publicUrl, form, token)));
     assert.equal(codeOf(wrong), 'WC_AUTH_MISMATCH');
     assert.ok(!wrong.ok && !wrong.detail.includes('consumer-secret'));

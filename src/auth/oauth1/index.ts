@@ -157,7 +157,13 @@ export const oauth1Method: AuthMethod<OAuth1Config> = {
           .sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
           .map(([name, value]) => `${name}=${value}`)
           .join('&');
-        const base = `${request.method.toUpperCase()}&${percentEncode(baseUri(request, config.base_url))}&${percentEncode(normalised)}`;
+        let uri: string;
+        try {
+          uri = baseUri(request, config.base_url);
+        } catch {
+          return fail('WC_AUTH_MISMATCH', 'Invalid OAuth 1.0 signature'); // unusable Host header
+        }
+        const base = `${request.method.toUpperCase()}&${percentEncode(uri)}&${percentEncode(normalised)}`;
         const expected = keys.map((key) => createHmac(hash, key).update(base).digest());
         if (!digestEqualsAny(expected, received))
           return fail('WC_AUTH_MISMATCH', 'Invalid OAuth 1.0 signature');

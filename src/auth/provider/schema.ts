@@ -100,7 +100,14 @@ export const providerSchema = z.discriminatedUnion(
     svixSchema,
     twilioSchema,
   ],
-  { error: () => `name must be one of ${PROVIDER_NAMES.join(', ')}` },
+  {
+    error: (issue) => {
+      const input = issue.input;
+      const missing =
+        input === null || typeof input !== 'object' || (input as { name?: unknown }).name === undefined;
+      return `${missing ? 'required, one of' : 'must be one of'} ${PROVIDER_NAMES.join(', ')}`;
+    },
+  },
 );
 
 export type ProviderConfig = z.infer<typeof providerSchema>;

@@ -71,6 +71,13 @@ describe('provider: twilio (signed with twilio.getExpectedTwilioSignature)', () 
       headers: formHeaders(signature),
     });
     assertCode(await withBase(otherPath), 'WC_AUTH_MISMATCH');
+    const badHost = makeRequest({
+      url: '/webhook/calls',
+      host: 'bad host/x',
+      body: formBody,
+      headers: formHeaders(signature),
+    });
+    assertCode(await (await verifierFor(providerMethod, config))(badHost), 'WC_AUTH_MISMATCH');
     // Twilio signed the URL with an explicit :443, the request arrives without it (and vice versa).
     const withPort = twilio.getExpectedTwilioSignature(
       token,

@@ -75,9 +75,13 @@ export function createTwilio(config: TwilioConfig): AuthVerifier {
         return authFailure('WC_AUTH_MISMATCH', 'Invalid Twilio signature');
       }
     }
-    const expected = urlCandidates(request, config.base_url).flatMap((url) =>
-      tokens.map((token) => hmac(algorithm, token, [url, params])),
-    );
+    let urls: string[];
+    try {
+      urls = urlCandidates(request, config.base_url);
+    } catch {
+      return authFailure('WC_AUTH_MISMATCH', 'Invalid Twilio signature'); // unusable Host header
+    }
+    const expected = urls.flatMap((url) => tokens.map((token) => hmac(algorithm, token, [url, params])));
     return digestEqualsAny(expected, signature)
       ? AUTH_OK
       : authFailure('WC_AUTH_MISMATCH', 'Invalid Twilio signature');
