@@ -119,9 +119,24 @@ function readAndSubstitute(
     issues.push(read.issue);
     return undefined;
   }
-  const substituted = substituteVariables(read.data, env, label);
+  const substituted = substituteVariables(withoutComments(read.data), env, label);
   issues.push(...substituted.issues);
   return substituted.value as Record<string, unknown>;
+}
+
+/** Drops `_`-prefixed comment keys (top level and one level down) so their text is never substituted. */
+function withoutComments(data: unknown): unknown {
+  const strip = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).filter(([key]) => !isCommentKey(key)),
+    );
+  };
+  const top = strip(data);
+  if (top === null || typeof top !== 'object' || Array.isArray(top)) return top;
+  return Object.fromEntries(
+    Object.entries(top as Record<string, unknown>).map(([key, value]) => [key, strip(value)]),
+  );
 }
 
 interface WebhookContext extends LoadOptions {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { boolLike, intLike, numberLike } from '../shared/config-fields.js';
 import { parseIpRange, type IpRange } from '../shared/ip.js';
 import type { ConfigIssue } from './issues.js';
+import { issuesFromZod } from './report.js';
 
 const commaList = z.string().transform((value) =>
   value
@@ -127,11 +128,7 @@ export function readServerSettings(
   if (!parsed.success) {
     return {
       ok: false,
-      issues: parsed.error.issues.map((issue) => ({
-        file: 'environment',
-        path: issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)),
-        message: issue.message,
-      })),
+      issues: issuesFromZod(parsed.error, 'environment'),
     };
   }
   const settings = parsed.data;

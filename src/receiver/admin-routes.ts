@@ -55,6 +55,8 @@ export function registerAdminRoutes(app: FastifyInstance, context: ReceiverConte
     // Both files are always read together: a webhook's connection must resolve against the connections
     // that will serve it, so a partial reload could produce a configuration that was never validated.
     const outcome = await context.runtime.reload({ validateOnly: options.validate_only });
+    if (outcome.inProgress === true)
+      throw new WebhookConnectError('WC_RELOAD_IN_PROGRESS', { retryAfterSeconds: 1 });
     const details = { webhooks_count: outcome.webhooks, connections_count: outcome.connections };
     if (!outcome.ok) {
       reply.code(400);

@@ -43,6 +43,8 @@ export interface CompiledConfig {
 
 export interface ReloadOutcome {
   readonly ok: boolean;
+  /** Another reload was running; nothing was done. */
+  readonly inProgress?: boolean;
   readonly issues: readonly ConfigIssue[];
   readonly webhooks: number;
   readonly connections: number;
@@ -56,6 +58,18 @@ export interface RuntimeOptions {
   readonly moduleRegistry: ModuleRegistry;
   readonly moduleDeps: ModuleDeps;
   readonly onDelivery?: DispatcherOptions['onResult'];
+  /** Webhook Connect channel registration (validated at every compile, applied after every swap). */
+  readonly channels?: ChannelRegistrar;
+}
+
+/**
+ * Registers Webhook Connect channels from configuration: `validate` reports conflicting channel
+ * definitions as config issues (so a bad reload keeps the serving config); `apply` declares the channels
+ * of a configuration that was swapped in (startup and reload). An `apply` failure at startup is fatal.
+ */
+export interface ChannelRegistrar {
+  validate(webhooks: ReadonlyMap<string, CompiledWebhook>, file: string): readonly ConfigIssue[];
+  apply(webhooks: ReadonlyMap<string, CompiledWebhook>): Promise<void>;
 }
 
 export class ReceiverRuntime {
@@ -93,6 +107,13 @@ export class ReceiverRuntime {
   async load(): Promise<readonly ConfigIssue[]> {
     const outcome = await this.#compile(this.#publishers);
     if ('issues' in outcome) return outcome.issues;
+    if (this.#options.channels !== undefined) {
+      try {
+        await this.#options.channels.apply(outcome.webhooks);
+      } catch (error) {
+        return [{ file: 'environment', path: ['WEBHOOK_CONNECT_BUFFER'], message: (error as Error).message }];
+      }
+    }
     this.#current = outcome;
     return [];
   }
@@ -100,12 +121,7 @@ export class ReceiverRuntime {
   /** Reloads both files; keeps the current configuration when anything fails. */
   async reload(options: { validateOnly?: boolean } = {}): Promise<ReloadOutcome> {
     if (this.#reloading) {
-      return {
-        ok: false,
-        issues: [{ file: 'reload', path: [], message: 'a reload is already in progress' }],
-        webhooks: 0,
-        connections: 0,
-      };
+      return { ok: false, inProgress: true, issues: [], webhooks: 0, connections: 0 };
     }
     this.#reloading = true;
     const cache =
@@ -129,6 +145,9 @@ export class ReceiverRuntime {
       this.#lastReloadAt = new Date();
       this.#lastFailure = undefined;
       await this.#publishers.retain(publisherKeys(outcome));
+      await this.#options.channels?.apply(outcome.webhooks).catch((error: unknown) => {
+        this.#options.logger.error({ err: error }, 'webhook connect channels not registered');
+      });
       this.#options.logger.info(counts, 'configuration reloaded');
       return { ok: true, issues: [], ...counts };
     } finally {
@@ -193,6 +212,8 @@ export class ReceiverRuntime {
         issues.push({ file: label, path: [definition.id], message: (error as Error).message });
       }
     }
+    if (issues.length === 0 && this.#options.channels !== undefined)
+      issues.push(...this.#options.channels.validate(webhooks, label));
     if (issues.length > 0) return { issues };
     return { config, webhooks, loadedAt: new Date() };
   }

@@ -117,7 +117,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
     const log = (result: DispatchResult) => {
       const failed = result.results.filter((item) => !item.success);
       if (failed.length === 0) {
-        context.logger.info({ webhook: pathId, message_id: event.messageId }, 'webhook delivered');
+        context.logger.debug({ webhook: pathId, message_id: event.messageId }, 'webhook delivered');
       } else {
         context.logger.warn(
           {
