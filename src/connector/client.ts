@@ -66,6 +66,8 @@ const SLOW_REASONS = new Set(['auth_rejected', 'channel_not_found']);
 export class StreamClient {
   #state: ConnectionState = 'idle';
   #session: Session | undefined;
+  /** The session being opened: frames can arrive before `open` has resolved to us. */
+  #opening: Promise<Session | undefined> | undefined;
   readonly #stop = new AbortController();
   readonly #options: StreamClientOptions;
   #loop: Promise<void> | undefined;
@@ -103,12 +105,14 @@ export class StreamClient {
     this.#setState('closed');
   }
 
-  ack(messageId: string): Promise<boolean> {
-    return this.#session?.ack(messageId) ?? Promise.resolve(false);
+  async ack(messageId: string): Promise<boolean> {
+    const session = this.#session ?? (await this.#opening);
+    return session === undefined ? false : session.ack(messageId);
   }
 
-  nack(messageId: string, options: NackOptions): Promise<boolean> {
-    return this.#session?.nack(messageId, options) ?? Promise.resolve(false);
+  async nack(messageId: string, options: NackOptions): Promise<boolean> {
+    const session = this.#session ?? (await this.#opening);
+    return session === undefined ? false : session.nack(messageId, options);
   }
 
   #setState(state: ConnectionState): void {
@@ -127,11 +131,14 @@ export class StreamClient {
       this.#setState('connecting');
       let end: SessionEnd;
       try {
-        const session = await this.#options.open(
+        const opening = this.#options.open(
           this.#options.context,
           { onWebhook: this.#options.onWebhook },
           signal,
         );
+        this.#opening = opening.catch(() => undefined);
+        const session = await opening;
+        this.#opening = undefined;
         if (signal.aborted) {
           session.close();
           await session.ended;
@@ -145,6 +152,7 @@ export class StreamClient {
         this.#session = undefined;
         if (Date.now() - connectedAt >= stableMs) failures = 0;
       } catch (error) {
+        this.#opening = undefined;
         end =
           error instanceof ConnectFailure
             ? { reason: error.reason, detail: error.message }

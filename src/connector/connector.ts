@@ -3,9 +3,9 @@
  * output modules), and the flow control between them.
  *
  * For each webhook frame:
- * 1. Shutting down → nack with retry at once (another connector, or this one after a restart, gets it).
- * 2. Its id is in the dedup window (the first delivery finished but its ack may have been lost) → the
+ * 1. Its id is in the dedup window (the first delivery finished but its ack may have been lost) → the
  *    recorded outcome is sent again (ack, or nack without retry) and the target is not called again.
+ * 2. Shutting down → held, and nacked with retry when the connection closes (see below).
  * 3. The same id is being delivered right now (redelivered after a reconnect) → nothing: the running
  *    delivery's ack goes out on the current connection.
  * 4. Otherwise it joins the work pool: at most `max_concurrent_requests` deliveries run, the rest wait in
@@ -14,8 +14,10 @@
  * retry with the reason; transient → nack with retry and the reason; aborted (shutdown) → nack with retry.
  * One log line per delivery: webhook id, message id, target, status, ms.
  *
- * Shutdown (`stop`): new frames are nacked; waiting messages are nacked; running deliveries get
- * `shutdown_timeout` seconds, then they are aborted and nacked; then the connection is closed.
+ * Shutdown (`stop`): messages that wait and frames that still arrive are held (not delivered); running
+ * deliveries get `shutdown_timeout` seconds, then they are aborted and nacked; then every held message is
+ * nacked with retry once and the connection is closed. (Nacking held messages at once would make a relay
+ * that requeues immediately send them straight back, in a loop, for the whole grace period.)
  */
 import type { Logger } from '../observability/logger.js';
 import type { WebhookFrame } from '../protocol/frames.js';
@@ -72,6 +74,10 @@ export class Connector {
   readonly #dedup: ExpiringMap<Remembered>;
   readonly #seen: ExpiringMap<number>;
   readonly #inProgress = new Set<string>();
+  /** Messages waiting for a slot, by id. */
+  readonly #queued = new Map<string, WebhookFrame>();
+  /** Messages held during shutdown, nacked just before the connection closes. */
+  readonly #held = new Map<string, WebhookFrame>();
   readonly #abort = new AbortController();
   readonly #agents: Agents;
   readonly #client: StreamClient;
@@ -181,12 +187,12 @@ export class Connector {
   async #shutdown(timeoutSeconds: number): Promise<void> {
     this.#draining = true;
     const waiting = this.#pool.takeWaiting();
+    for (const frame of this.#queued.values()) this.#held.set(frame.message_id, frame);
+    this.#queued.clear();
     this.#logger.info(
       { running: this.#pool.running, waiting: waiting.length, timeout_seconds: timeoutSeconds },
       'connector stopping: finishing deliveries in progress',
     );
-    // Waiting jobs see #draining and nack without delivering.
-    await Promise.all(waiting.map((job) => job()));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutSeconds * 1000);
@@ -198,6 +204,11 @@ export class Connector {
       this.#abort.abort(new Error('connector shutting down'));
       await this.#pool.idle();
     }
+    const held = [...this.#held.values()];
+    this.#held.clear();
+    await Promise.all(
+      held.map((frame) => this.#nack(frame, { retry: true, error: 'connector shutting down' })),
+    );
     await this.#client.stop();
     await this.#delivery.close();
     this.#agents.destroy();
@@ -209,10 +220,6 @@ export class Connector {
     const id = frame.message_id;
     const seen = (this.#seen.get(id) ?? 0) + 1;
     this.#seen.set(id, seen);
-    if (this.#draining) {
-      void this.#nack(frame, { retry: true, error: 'connector shutting down' });
-      return;
-    }
     const remembered = this.#dedup.get(id);
     if (remembered !== undefined) {
       this.metrics.duplicate();
@@ -224,18 +231,21 @@ export class Connector {
       else void this.#nack(frame, { retry: false, error: remembered.reason });
       return;
     }
+    if (this.#draining) {
+      if (!this.#inProgress.has(id)) this.#held.set(id, frame);
+      return;
+    }
     if (this.#inProgress.has(id)) {
       this.#logger.debug({ message_id: id }, 'redelivered message is being delivered already');
       return;
     }
     this.#inProgress.add(id);
     const deliveryCount = typeof frame.delivery_count === 'number' ? frame.delivery_count : seen;
-    this.#pool.push(() => (this.#draining ? this.#drop(frame) : this.#process(frame, deliveryCount)));
-  }
-
-  async #drop(frame: WebhookFrame): Promise<void> {
-    this.#inProgress.delete(frame.message_id);
-    await this.#nack(frame, { retry: true, error: 'connector shutting down' });
+    this.#queued.set(id, frame);
+    this.#pool.push(async () => {
+      this.#queued.delete(id);
+      await this.#process(frame, deliveryCount);
+    });
   }
 
   async #process(frame: WebhookFrame, deliveryCount: number): Promise<void> {

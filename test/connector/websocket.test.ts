@@ -117,9 +117,8 @@ test('websocket: a rejected token (HTTP 403 handshake) is reported and retried s
   target = await startRecordingTarget();
   const lines: string[] = [];
   const { pino } = await import('pino');
-  const logger = pino({ level: 'info' }, {
-    write: (line: string) => lines.push(line),
-  } as NodeJS.WritableStream);
+  const sink = { write: (line: string) => lines.push(line) };
+  const logger = pino({ level: 'info' }, sink as unknown as NodeJS.WritableStream);
   const config = configFrom(
     baseConfig(relay, {
       token: 'wrong',

@@ -112,6 +112,8 @@ export interface ReferenceRelay extends RelayUnderTest {
   /** Destroys every connection (in-flight messages return to the queue). */
   dropConnections(): void;
   setToken(token: string): void;
+  /** Ignores the next `n` acks (as if they were lost on the way); the messages stay in flight. */
+  loseNextAcks(n: number): void;
 }
 
 const STREAM = /^\/connect\/stream\/([^/?]+)(\/sse|\/poll)?$/;
@@ -136,6 +138,7 @@ export async function startReferenceRelay(options: ReferenceRelayOptions = {}): 
   let sequence = 0;
   let connectionNumber = 0;
   let accepted = 0;
+  let acksToLose = 0;
 
   const tokenOf = (req: IncomingMessage): string | undefined => {
     const header = req.headers.authorization;
@@ -210,6 +213,10 @@ export async function startReferenceRelay(options: ReferenceRelayOptions = {}): 
     error?: string,
   ) => {
     if (!connection.inFlight.has(id)) return false;
+    if (status === 'ack' && acksToLose > 0) {
+      acksToLose -= 1;
+      return true;
+    }
     release(connection, id);
     if (status === 'ack') {
       acked.push(id);
@@ -508,6 +515,9 @@ export async function startReferenceRelay(options: ReferenceRelayOptions = {}): 
     },
     setToken(next) {
       token = next;
+    },
+    loseNextAcks(n) {
+      acksToLose = n;
     },
     async close() {
       for (const connection of connections.values()) {
