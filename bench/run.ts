@@ -1,0 +1,47 @@
+/**
+ * `npm run bench [-- name ...] [-- --duration N]`: runs the named benchmarks (all by default), prints a
+ * table and writes bench/results/<name>.json.
+ */
+import { runAuthBench } from './auth.js';
+import { writeResult } from './lib.js';
+
+const BENCHMARKS: Record<string, (options: { durationSeconds: number }) => Promise<Record<string, unknown>>> =
+  {
+    auth: runAuthBench,
+  };
+
+const args = process.argv.slice(2);
+const durationIndex = args.indexOf('--duration');
+const durationSeconds = durationIndex === -1 ? 10 : Number(args[durationIndex + 1]);
+const names = args.filter((arg, index) => !arg.startsWith('--') && index !== durationIndex + 1);
+const selected = names.length === 0 ? Object.keys(BENCHMARKS) : names;
+
+for (const name of selected) {
+  const bench = BENCHMARKS[name];
+  if (bench === undefined) {
+    console.error(`unknown benchmark '${name}'; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`running ${name} (${durationSeconds} s per measurement)...`);
+  const results = await bench({ durationSeconds });
+  const rows = Object.entries(results)
+    .filter(([, value]) => typeof value === 'object' && value !== null && 'requestsPerSecond' in value)
+    .map(([variant, value]) => {
+      const r = value as {
+        requestsPerSecond: number;
+        latencyP50Ms: number;
+        latencyP99Ms: number;
+        non2xx: number;
+      };
+      return {
+        variant,
+        'req/s': Math.round(r.requestsPerSecond),
+        'p50 ms': r.latencyP50Ms,
+        'p99 ms': r.latencyP99Ms,
+        non2xx: r.non2xx,
+      };
+    });
+  console.table(rows);
+  if ('ratios' in results) console.log('ratios:', results.ratios);
+  console.log(`wrote ${writeResult({ name, results })}`);
+}
