@@ -219,3 +219,29 @@ describe('delivery and responses', () => {
     assert.equal(response.json().code, 'WC_HEADERS_INVALID');
   });
 });
+
+describe('authentication challenges', () => {
+  test('a scheme with a challenge answers 401 with WWW-Authenticate; the detail never shows the secret', async () => {
+    receiver = await startTestReceiver({
+      webhooks: {
+        digest: { module: 'log', digest_auth: { username: 'relay', password: 'digest-secret-value' } },
+        basic: { module: 'log', basic_auth: { username: 'relay', password: 'basic-secret-value' } },
+      },
+    });
+    const digest = await post(receiver, '/webhook/digest', '{}');
+    assert.equal(digest.statusCode, 401);
+    assert.match(String(digest.headers['www-authenticate']), /^Digest .*nonce="/);
+    assert.equal(digest.json().code, 'WC_AUTH_MISSING');
+
+    const wrong = Buffer.from('relay:wrong').toString('base64');
+    const basic = await post(receiver, '/webhook/basic', '{}', { authorization: `Basic ${wrong}` });
+    assert.equal(basic.statusCode, 401);
+    assert.match(String(basic.headers['www-authenticate']), /^Basic /);
+    assert.doesNotMatch(basic.body, /secret-value/);
+    const right = Buffer.from('relay:basic-secret-value').toString('base64');
+    assert.equal(
+      (await post(receiver, '/webhook/basic', '{}', { authorization: `Basic ${right}` })).statusCode,
+      200,
+    );
+  });
+});
