@@ -112,7 +112,6 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
       query: lastValues(request.query),
     };
     reply.header('x-webhook-message-id', event.messageId);
-    context.stats.increment(pathId);
 
     const log = (result: DispatchResult) => {
       const failed = result.results.filter((item) => !item.success);
@@ -138,6 +137,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
       const result = await route.dispatcher.run(event, AbortSignal.timeout(settings.TASK_TIMEOUT * 1000));
       log(result);
       if (!result.success) throw deliveryFailure(result);
+      context.stats.increment(pathId);
       return reply.send({ message: '200 OK' });
     }
 
@@ -146,6 +146,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
       outcome = await route.dispatcher.run(event, signal);
       log(outcome);
     });
+    context.stats.increment(pathId);
     if (!route.retryEnabled) return reply.send({ message: '200 OK' });
 
     await Promise.race([task.done, new Promise((resolve) => setTimeout(resolve, RETRY_PEEK_MS))]);
