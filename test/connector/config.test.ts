@@ -213,3 +213,21 @@ test('cli: runs against the relay and exits 0 on SIGTERM after finishing its del
     child.kill('SIGKILL');
   }
 });
+
+test('the examples load: HTTP mode and module mode (with their webhooks file)', async () => {
+  const env = { CONNECTOR_CHANNEL_TOKEN: 'example', DATA_DIR: tempDir() };
+  const http = loadConnectorConfig({ flags: { config: 'examples/connector.json' }, env });
+  assert.ok(http.ok, http.ok ? '' : formatReport(http.issues));
+  assert.equal(http.config.delivery_mode, 'http');
+  const modules = loadConnectorConfig({ flags: { config: 'examples/connector-modules.json' }, env });
+  assert.ok(modules.ok, modules.ok ? '' : formatReport(modules.issues));
+  assert.equal(modules.config.delivery_mode, 'module');
+  const { Connector } = await import('../../src/connector/connector.js');
+  const { silentLogger } = await import('../../src/observability/logger.js');
+  const connector = await Connector.create(modules.config, {
+    logger: silentLogger(),
+    env,
+    defaultMetrics: false,
+  });
+  await connector.stop(0);
+});
