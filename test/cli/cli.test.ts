@@ -74,47 +74,67 @@ test('config check accepts the examples and --version/--help work', () => {
   assert.equal(bad.status, 2);
 });
 
-test('serve starts, accepts a webhook, and stops cleanly on SIGTERM', async () => {
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('serve accepts a webhook, reloads on a file change with --watch, keeps serving after a bad edit, stops on SIGTERM', async () => {
   const webhooks = write('serve.json', { hello: { module: 'log' } });
-  const child = spawn(
-    process.execPath,
-    [
-      ...cli,
-      'serve',
-      '--webhooks',
-      webhooks,
-      '--connections',
-      connections,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-    ],
-    {
-      env: baseEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const args = [
+    'serve',
+    '--webhooks',
+    webhooks,
+    '--connections',
+    connections,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--watch',
+  ];
+  const child = spawn(process.execPath, [...cli, ...args], {
+    env: { ...baseEnv, CONFIG_RELOAD_DEBOUNCE_SECONDS: '0.2' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line: ${output}`)), 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.on('exit', () => reject(new Error(`exited early: ${output}`)));
-  });
-  const response = await fetch(`http://127.0.0.1:${port}/webhook/hello`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{"hi":1}',
-  });
-  assert.equal(response.status, 200);
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  assert.equal(await exit, 0);
+  try {
+    let port = 0;
+    await waitFor(async () => {
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      if (match !== null) port = Number(match[1]);
+      return port !== 0;
+    }, `the listening line (output so far: ${output})`);
+    const send = (id: string) =>
+      fetch(`http://127.0.0.1:${port}/webhook/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"hi":1}',
+      });
+    assert.equal((await send('hello')).status, 200);
+    assert.equal((await send('added_later')).status, 404);
+
+    write('serve.json', { hello: { module: 'log' }, added_later: { module: 'log' } });
+    await waitFor(
+      async () => (await send('added_later')).status === 200,
+      'the watcher to reload the new webhook',
+    );
+
+    // A broken edit is refused and the previous configuration keeps serving.
+    write('serve.json', { hello: { module: 'no_such_module' } });
+    await waitFor(async () => output.includes('reload failed'), 'the failed reload to be logged');
+    assert.equal((await send('added_later')).status, 200);
+
+    child.kill('SIGTERM');
+    assert.equal(await exit, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
 });
