@@ -18,6 +18,9 @@ import { HealthRegistry } from '../receiver/health.js';
 import { ReceiverRuntime } from '../receiver/runtime.js';
 import { createReceiver } from '../receiver/server.js';
 import { TaskPool } from '../receiver/tasks.js';
+import { collectChannels } from '../relay/channels.js';
+import { createConfiguredBuffer } from '../relay/configured-buffer.js';
+import { createRelay, type Relay } from '../relay/index.js';
 
 function parseServeFlags(args: readonly string[]) {
   const { values } = parseArgs({
@@ -61,14 +64,29 @@ function settingsOrReport(args: readonly string[], env: NodeJS.ProcessEnv): Serv
   return result.settings;
 }
 
-function createRuntime(settings: ServerSettings, env: NodeJS.ProcessEnv, logger: Logger, metrics?: Metrics) {
+function createRuntime(
+  settings: ServerSettings,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  metrics?: Metrics,
+  relay?: Relay,
+) {
   return new ReceiverRuntime({
     settings,
     env,
     logger,
     authRegistry: createAuthRegistry(),
     moduleRegistry: createModuleRegistry(),
-    moduleDeps: { logger, outbound: { allowedHosts: outboundAllowList(settings) } },
+    moduleDeps: {
+      logger,
+      outbound: { allowedHosts: outboundAllowList(settings) },
+      ...(relay === undefined ? {} : { relay: relay.service }),
+    },
+    // `config check` validates channel definitions without starting a buffer.
+    channels: relay?.service ?? {
+      validate: (webhooks, file) => collectChannels(webhooks, file).issues,
+      apply: async () => {},
+    },
     ...(metrics === undefined
       ? {}
       : {
@@ -110,11 +128,22 @@ export async function runServe(args: readonly string[], env: NodeJS.ProcessEnv):
   if (typeof settings === 'number') return settings;
   const logger = createLogger();
   const metrics = createMetrics();
-  const runtime = createRuntime(settings, env, logger, metrics);
+  const health = new HealthRegistry();
+  // Webhook Connect: the buffer starts when a webhook uses `webhook_connect` (or WEBHOOK_CONNECT_ENABLED).
+  const relay = createRelay({
+    createBuffer: () => createConfiguredBuffer(env, logger),
+    logger,
+    enabled: settings.WEBHOOK_CONNECT_ENABLED,
+    adminToken: settings.WEBHOOK_CONNECT_ADMIN_TOKEN,
+    trustedProxies: settings.TRUSTED_PROXY_IPS,
+    health,
+  });
+  const runtime = createRuntime(settings, env, logger, metrics, relay);
   const issues = await runtime.load();
   if (issues.length > 0) {
     report(issues);
     await runtime.close();
+    await relay.close();
     return 1;
   }
 
@@ -125,7 +154,6 @@ export async function runServe(args: readonly string[], env: NodeJS.ProcessEnv):
     onError: (error) => logger.error({ err: error }, 'background task failed'),
   });
   metrics.trackTasks(() => tasks.stats);
-  const health = new HealthRegistry();
   health.register('config_manager', () => {
     const failure = runtime.status.lastFailure;
     return failure === undefined
@@ -163,18 +191,27 @@ export async function runServe(args: readonly string[], env: NodeJS.ProcessEnv):
     metrics,
     health,
     ...(tls === undefined ? {} : { tls }),
+    extraRoutes: [(app) => relay.routes(app)],
   });
+  relay.attach(receiver.app.server);
   try {
     await receiver.app.listen({ host: settings.HOST, port: settings.PORT });
   } catch (error) {
     logger.fatal({ err: error }, 'cannot listen');
     await runtime.close();
+    await relay.close();
     return 1;
   }
   const address = receiver.app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : settings.PORT;
   logger.info(
-    { host: settings.HOST, port, tls: tls !== undefined, webhooks: runtime.current.webhooks.size },
+    {
+      host: settings.HOST,
+      port,
+      tls: tls !== undefined,
+      webhooks: runtime.current.webhooks.size,
+      webhook_connect_buffer: relay.service.buffer?.kind ?? 'off',
+    },
     `webhook-connect listening on ${tls === undefined ? 'http' : 'https'}://${settings.HOST}:${port}`,
   );
 
@@ -202,10 +239,14 @@ export async function runServe(args: readonly string[], env: NodeJS.ProcessEnv):
       stopping = true;
       logger.info({ signal }, 'shutting down');
       watcher?.close();
+      // Sessions first (SSE streams and polls would hold app.close); the buffer stays open until the
+      // requests in progress have been answered.
+      await relay.closeSessions();
       await receiver.app.close();
       receiver.close();
       await tasks.drain(settings.SHUTDOWN_TIMEOUT_SECONDS * 1000);
       await runtime.close();
+      await relay.close();
       logger.info('stopped');
       resolve(0);
     };

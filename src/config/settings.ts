@@ -88,6 +88,15 @@ export const settingsSchema = z.object({
   ALLOW_LOCALHOST_FOR_TESTS: boolLike().default(false),
   ALLOW_PRIVATE_IP_CONNECTIONS: boolLike().default(false),
   SHUTDOWN_TIMEOUT_SECONDS: numberLike().pipe(z.number().min(0).max(3600)).default(30),
+  /** Start the Webhook Connect buffer even when no webhook uses `webhook_connect`. */
+  WEBHOOK_CONNECT_ENABLED: boolLike().default(false),
+  /** Token of `/admin/webhook-connect/*`; unset disables that API (except its `/health`). */
+  WEBHOOK_CONNECT_ADMIN_TOKEN: optionalSecret.optional(),
+  /** `sqlite`, `redis`, `rabbitmq` or `memory` (see docs/buffers.md); read by `selectBuffer`. */
+  WEBHOOK_CONNECT_BUFFER: z.string().trim().min(1).optional(),
+  WEBHOOK_CONNECT_SQLITE_PATH: z.string().min(1).optional(),
+  WEBHOOK_CONNECT_REDIS_URL: optionalSecret.optional(),
+  WEBHOOK_CONNECT_RABBITMQ_URL: optionalSecret.optional(),
 });
 
 export type ServerSettings = z.output<typeof settingsSchema>;

@@ -78,5 +78,10 @@ test('get handles aliases and trimming; require throws 501-coded errors', () => 
 });
 
 test('the built-ins are registered', () => {
-  assert.deepEqual(createModuleRegistry().types(), ['log', 'save_to_disk', 'http_webhook']);
+  assert.deepEqual(createModuleRegistry().types(), [
+    'log',
+    'save_to_disk',
+    'http_webhook',
+    'webhook_connect',
+  ]);
 });

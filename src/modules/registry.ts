@@ -9,6 +9,7 @@ import { httpWebhookModule } from './http-webhook/index.js';
 import { logModule } from './log/index.js';
 import { saveToDiskModule } from './save-to-disk/index.js';
 import type { ModuleDescriptor } from './types.js';
+import { webhookConnectModule } from './webhook-connect/index.js';
 
 /** Why `name` is not a valid module name, or undefined when it is. */
 export function moduleNameProblem(name: unknown): string | undefined {
@@ -91,6 +92,7 @@ export function builtinModules(): ModuleDescriptor<never>[] {
     logModule as ModuleDescriptor<never>,
     saveToDiskModule as ModuleDescriptor<never>,
     httpWebhookModule as ModuleDescriptor<never>,
+    webhookConnectModule as ModuleDescriptor<never>,
   ];
 }
 

@@ -51,6 +51,33 @@ export interface ModuleDeps {
   readonly logger: Logger;
   /** Which outbound addresses publishers may reach (SSRF guard). */
   readonly outbound: OutboundPolicy;
+  /** The Webhook Connect channel service, when this process runs one (used by `webhook_connect`). */
+  readonly relay?: RelayPublisherPort;
+}
+
+/** One webhook handed to a Webhook Connect channel. */
+export interface RelayMessage {
+  readonly channel: string;
+  /** The request path id (`namespace/id` for namespaced routes). */
+  readonly webhook_id: string;
+  /** Parsed JSON body, or null when the body is not JSON (or is binary). */
+  readonly payload: unknown;
+  /** The exact request body bytes. */
+  readonly body: Buffer;
+  readonly content_type: string | null;
+  /** The request headers as received (lower-cased names), not credential-cleaned. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly received_at: number;
+}
+
+/**
+ * What the `webhook_connect` module needs from the channel service: a durable append. `publish` resolves
+ * only when the message is stored; it throws coded errors (`WC_QUEUE_FULL`, `WC_BUFFER_UNAVAILABLE` with
+ * `retryAfterSeconds`, `WC_CHANNEL_NOT_FOUND`, `WC_MESSAGE_TOO_LARGE`) that become the HTTP answer.
+ */
+export interface RelayPublisherPort {
+  publish(message: RelayMessage, signal: AbortSignal): Promise<{ readonly message_id: string }>;
 }
 
 export type ComponentStatus = 'healthy' | 'degraded' | 'unhealthy';

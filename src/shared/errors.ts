@@ -72,6 +72,22 @@ export const ERROR_CATALOGUE = {
   WC_BUFFER_UNAVAILABLE: { status: 503, message: 'Message buffer unavailable, retry later' },
   WC_CHANNEL_NOT_FOUND: { status: 404, message: 'Channel not found' },
   WC_MESSAGE_DUPLICATE: { status: 409, message: 'A message with this id is already stored' },
+
+  // --- webhook connect streaming and admin API -----------------------------------------------------
+  WC_CONNECT_TOKEN_MISSING: { status: 401, message: 'Missing authorization token' },
+  WC_CONNECT_TOKEN_INVALID: { status: 401, message: 'Invalid channel token' },
+  WC_CONNECT_IP_DENIED: { status: 403, message: 'Connector address not allowed for this channel' },
+  WC_CONNECT_MAX_CONNECTIONS: { status: 503, message: 'Max connections reached' },
+  WC_CONNECT_REQUEST_INVALID: { status: 422, message: 'Invalid request parameters' },
+  WC_CONNECTION_NOT_FOUND: { status: 404, message: 'Connection not found' },
+  WC_CONNECTION_NOT_ON_CHANNEL: { status: 400, message: 'Connection not on this channel' },
+  WC_MESSAGE_NOT_IN_FLIGHT: { status: 404, message: 'Message not in flight' },
+  WC_MESSAGE_TOO_LARGE: { status: 413, message: 'Message exceeds the channel max_message_size' },
+  WC_RELAY_NOT_RUNNING: { status: 503, message: 'Webhook Connect is not initialized' },
+  WC_CONNECT_ADMIN_DISABLED: {
+    status: 403,
+    message: 'Admin API disabled. Set WEBHOOK_CONNECT_ADMIN_TOKEN environment variable.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -15,12 +15,25 @@ import { HealthRegistry } from '../../src/receiver/health.js';
 import { ReceiverRuntime } from '../../src/receiver/runtime.js';
 import { createReceiver, type Receiver } from '../../src/receiver/server.js';
 import { TaskPool } from '../../src/receiver/tasks.js';
+import type { MessageBuffer } from '../../src/buffer/types.js';
+import { createConfiguredBuffer } from '../../src/relay/configured-buffer.js';
+import { createRelay, type Relay } from '../../src/relay/index.js';
 
 export interface TestReceiverOptions {
   readonly webhooks: Record<string, unknown>;
   readonly connections?: Record<string, unknown>;
   /** Environment (settings and `{$VAR}` values). */
   readonly env?: Record<string, string>;
+  /** Webhook Connect (always wired; the buffer starts when a webhook uses `webhook_connect`). */
+  readonly relay?: {
+    /**
+     * Default: the buffer `WEBHOOK_CONNECT_BUFFER` (process environment, then `env`) selects; sqlite in
+     * the harness's temp directory unless `WEBHOOK_CONNECT_SQLITE_PATH` is given.
+     */
+    readonly createBuffer?: () => Promise<MessageBuffer>;
+    /** Sweep period, ms. Default 100 (tests use short heartbeats and ack timeouts). */
+    readonly sweepIntervalMs?: number;
+  };
 }
 
 export interface TestReceiver extends Receiver {
@@ -28,6 +41,8 @@ export interface TestReceiver extends Receiver {
   readonly settings: ServerSettings;
   readonly runtime: ReceiverRuntime;
   readonly tasks: TaskPool;
+  readonly relay: Relay;
+  readonly health: HealthRegistry;
   /** Rewrites the config files (for reload tests). */
   writeConfig(webhooks: Record<string, unknown>, connections?: Record<string, unknown>): void;
   /** Listens on 127.0.0.1 and a free port; resolves with the base URL. */
@@ -57,18 +72,35 @@ export async function startTestReceiver(options: TestReceiverOptions): Promise<T
   const settings = read.settings;
   const logger = silentLogger();
   const metrics = createMetrics();
+  const health = new HealthRegistry();
+  const bufferEnv = {
+    ...process.env,
+    WEBHOOK_CONNECT_SQLITE_PATH: join(dir, 'webhook-connect.sqlite'),
+    ...options.env,
+  };
+  const relay = createRelay({
+    createBuffer: options.relay?.createBuffer ?? (() => createConfiguredBuffer(bufferEnv, logger)),
+    logger,
+    enabled: settings.WEBHOOK_CONNECT_ENABLED,
+    adminToken: settings.WEBHOOK_CONNECT_ADMIN_TOKEN,
+    trustedProxies: settings.TRUSTED_PROXY_IPS,
+    health,
+    sweepIntervalMs: options.relay?.sweepIntervalMs ?? 100,
+  });
   const runtime = new ReceiverRuntime({
     settings,
     env,
     logger,
     authRegistry: createAuthRegistry(),
     moduleRegistry: createModuleRegistry(),
-    moduleDeps: { logger, outbound: { allowedHosts: outboundAllowList(settings) } },
+    moduleDeps: { logger, outbound: { allowedHosts: outboundAllowList(settings) }, relay: relay.service },
+    channels: relay.service,
     onDelivery: (module, result, ms) =>
       metrics.observeDelivery(module, result.success ? 'success' : 'permanent_failure', ms / 1000),
   });
   const issues = await runtime.load();
   if (issues.length > 0) {
+    await relay.close();
     rmSync(dir, { recursive: true, force: true });
     throw new Error(formatReport(issues));
   }
@@ -79,8 +111,16 @@ export async function startTestReceiver(options: TestReceiverOptions): Promise<T
     onError: () => {},
   });
   metrics.trackTasks(() => tasks.stats);
-  const health = new HealthRegistry();
-  const receiver = createReceiver({ settings, logger, runtime, tasks, metrics, health });
+  const receiver = createReceiver({
+    settings,
+    logger,
+    runtime,
+    tasks,
+    metrics,
+    health,
+    extraRoutes: [(app) => relay.routes(app)],
+  });
+  relay.attach(receiver.app.server);
   await receiver.app.ready();
 
   return {
@@ -89,6 +129,8 @@ export async function startTestReceiver(options: TestReceiverOptions): Promise<T
     settings,
     runtime,
     tasks,
+    relay,
+    health,
     writeConfig,
     async listen() {
       await receiver.app.listen({ host: '127.0.0.1', port: 0 });
@@ -100,10 +142,12 @@ export async function startTestReceiver(options: TestReceiverOptions): Promise<T
       while (tasks.stats.active > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     },
     async stop() {
+      await relay.closeSessions();
       await receiver.app.close();
       receiver.close();
       await tasks.drain(1000);
       await runtime.close();
+      await relay.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
