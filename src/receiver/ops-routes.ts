@@ -1,7 +1,8 @@
 /**
  * Operational endpoints: `GET /` (liveness, rate-limited per client IP), `GET /health` (component health,
  * 503 when a component is unhealthy), `GET /stats` (request counters) and `GET /metrics` (Prometheus).
- * `/stats` and `/metrics` require `STATS_AUTH_TOKEN` when it is set and honour `STATS_ALLOWED_IPS`.
+ * `/stats` and `/metrics` require `STATS_AUTH_TOKEN` when it is set and honour `STATS_ALLOWED_IPS`; their
+ * per-address rate limit (`STATS_RATE_LIMIT`) is checked first, so it also bounds token guessing.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WebhookConnectError } from '../shared/errors.js';
@@ -51,6 +52,9 @@ export function registerOpsRoutes(app: FastifyInstance, context: ReceiverContext
   };
 
   const guardStats = (request: FastifyRequest) => {
+    // Every request counts against the limit, refused ones included: checked after the token, the limit
+    // would only ever see callers who already know it, and token guessing would be unlimited.
+    limit(request, 'stats_endpoint', settings.STATS_RATE_LIMIT);
     const expected = settings.STATS_AUTH_TOKEN;
     if (expected !== undefined) {
       const token = presentedToken(request);
@@ -61,7 +65,6 @@ export function registerOpsRoutes(app: FastifyInstance, context: ReceiverContext
     if (settings.STATS_ALLOWED_IPS.length > 0 && !ipInRanges(ip, settings.STATS_ALLOWED_IPS)) {
       throw new WebhookConnectError('WC_IP_DENIED');
     }
-    limit(request, 'stats_endpoint', settings.STATS_RATE_LIMIT);
   };
 
   app.get('/', async (request) => {
