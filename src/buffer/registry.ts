@@ -4,16 +4,19 @@
  */
 import { WebhookConnectError } from '../shared/errors.js';
 import { createMemoryBuffer } from './memory/index.js';
+import { createRedisBuffer, type RedisBufferOptions } from './redis/index.js';
 import { createSqliteBuffer, type SqliteBufferOptions } from './sqlite/index.js';
 import type { BufferOptions, MessageBuffer } from './types.js';
 
 /** Backends that can be created today. */
-export const BUFFER_KINDS = ['sqlite', 'memory'] as const;
+export const BUFFER_KINDS = ['sqlite', 'memory', 'redis'] as const;
 export type BufferKind = (typeof BUFFER_KINDS)[number];
 
 export interface CreateBufferOptions extends BufferOptions {
   /** sqlite only. */
   readonly sqlite?: Omit<SqliteBufferOptions, keyof BufferOptions>;
+  /** redis only (URL default: `WEBHOOK_CONNECT_REDIS_URL`, else `redis://127.0.0.1:6379/0`). */
+  readonly redis?: Omit<RedisBufferOptions, keyof BufferOptions>;
 }
 
 export function isBufferKind(value: string): value is BufferKind {
@@ -31,6 +34,8 @@ export async function createBuffer(kind: string, options: CreateBufferOptions = 
       return createSqliteBuffer({ ...options.sqlite, ...base });
     case 'memory':
       return createMemoryBuffer(base);
+    case 'redis':
+      return createRedisBuffer({ ...options.redis, ...base });
     default:
       throw new WebhookConnectError('WC_CONFIG_INVALID', {
         detail: `WEBHOOK_CONNECT_BUFFER: unknown buffer '${kind}' (available: ${BUFFER_KINDS.join(', ')})`,

@@ -1,0 +1,24 @@
+import { leaseLengthMs } from '../../lifecycle.js';
+import type { StoredMessage } from '../../types.js';
+import { decodeLeased } from '../codec.js';
+import { lifecycleKeys } from '../keys.js';
+import { LEASE, runScriptBuffer } from '../scripts/index.js';
+import { lifecycleArgs, type OpContext } from './context.js';
+
+/** Reclaims, then leases up to `max` due messages oldest first, in one script. */
+export async function lease(
+  ctx: OpContext,
+  consumerId: string,
+  max: number,
+  leaseMs?: number,
+): Promise<StoredMessage[]> {
+  const count = Number.isFinite(max) ? Math.max(0, Math.floor(max)) : 0;
+  const rows = await runScriptBuffer(ctx.client, LEASE, lifecycleKeys(ctx.keys), [
+    ...lifecycleArgs(ctx),
+    consumerId,
+    count,
+    leaseLengthMs(ctx.settings, leaseMs),
+    ctx.settings.ordered ? 1 : 0,
+  ]);
+  return (rows as unknown[]).map((row) => decodeLeased(ctx.channel, row));
+}
