@@ -154,11 +154,11 @@ test('names resolving to 127.0.0.1 are refused at delivery with WC_SSRF_BLOCKED,
       retry: { enabled: true, max_attempts: 5, initial_delay: 0, max_delay: 0 },
     };
   });
-  receiver = await startTestReceiver({ webhooks });
+  const r = (receiver = await startTestReceiver({ webhooks }));
 
   for (let i = 0; i < names.length; i++) {
     // Straight through the dispatcher: the delivery result carries the code.
-    const route = receiver.runtime.current.webhooks.get(`n${i}`);
+    const route = r.runtime.current.webhooks.get(`n${i}`);
     assert.ok(route !== undefined);
     const result = await route.dispatcher.run(
       {
@@ -182,7 +182,7 @@ test('names resolving to 127.0.0.1 are refused at delivery with WC_SSRF_BLOCKED,
     assert.equal(only?.attempts, 1, `${names[i]} was retried`);
 
     // And through HTTP: the webhook is taken (202: delivery continues in the background), then refused.
-    const response = await receiver.app.inject({
+    const response = await r.app.inject({
       method: 'POST',
       url: `/webhook/n${i}`,
       payload: '{"probe":true}',
