@@ -4,17 +4,20 @@
  */
 import { WebhookConnectError } from '../shared/errors.js';
 import { createMemoryBuffer } from './memory/index.js';
+import { createRabbitmqBuffer, type RabbitmqBufferOptions } from './rabbitmq/index.js';
 import { createRedisBuffer, type RedisBufferOptions } from './redis/index.js';
 import { createSqliteBuffer, type SqliteBufferOptions } from './sqlite/index.js';
 import type { BufferOptions, MessageBuffer } from './types.js';
 
 /** Backends that can be created today. */
-export const BUFFER_KINDS = ['sqlite', 'memory', 'redis'] as const;
+export const BUFFER_KINDS = ['sqlite', 'memory', 'redis', 'rabbitmq'] as const;
 export type BufferKind = (typeof BUFFER_KINDS)[number];
 
 export interface CreateBufferOptions extends BufferOptions {
   /** sqlite only. */
   readonly sqlite?: Omit<SqliteBufferOptions, keyof BufferOptions>;
+  /** rabbitmq only (URL default: `WEBHOOK_CONNECT_RABBITMQ_URL`, else `RABBITMQ_URL`, else local guest). */
+  readonly rabbitmq?: Omit<RabbitmqBufferOptions, keyof BufferOptions>;
   /** redis only (URL default: `WEBHOOK_CONNECT_REDIS_URL`, else `redis://127.0.0.1:6379/0`). */
   readonly redis?: Omit<RedisBufferOptions, keyof BufferOptions>;
 }
@@ -36,6 +39,8 @@ export async function createBuffer(kind: string, options: CreateBufferOptions = 
       return createMemoryBuffer(base);
     case 'redis':
       return createRedisBuffer({ ...options.redis, ...base });
+    case 'rabbitmq':
+      return createRabbitmqBuffer({ ...options.rabbitmq, ...base });
     default:
       throw new WebhookConnectError('WC_CONFIG_INVALID', {
         detail: `WEBHOOK_CONNECT_BUFFER: unknown buffer '${kind}' (available: ${BUFFER_KINDS.join(', ')})`,
