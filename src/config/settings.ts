@@ -47,6 +47,8 @@ export const settingsSchema = z.object({
   STATS_ALLOWED_IPS: ipRangeList.default([]),
   STATS_RATE_LIMIT: intLike().pipe(z.int().min(1).max(1_000_000)).default(60),
   STATS_SANITIZE_IDS: boolLike().default(false),
+  /** Requests per minute per client address to /admin/reload-config and /admin/config-status. */
+  ADMIN_RATE_LIMIT: intLike().pipe(z.int().min(1).max(1_000_000)).default(30),
   DEFAULT_ENDPOINT_RATE_LIMIT: intLike().pipe(z.int().min(1).max(1_000_000)).default(120),
   TRUSTED_PROXY_IPS: ipRangeList.default([]),
   MAX_CONCURRENT_TASKS: intLike().pipe(z.int().min(1).max(10_000)).default(100),

@@ -10,7 +10,8 @@ import { formatIssue } from '../config/report.js';
 import { WebhookConnectError } from '../shared/errors.js';
 import { safeEqual } from '../shared/timing-safe.js';
 import type { ReceiverContext } from './context.js';
-import { presentedToken } from './ops-routes.js';
+import { clientIpOf, presentedToken } from './ops-routes.js';
+import { rateLimitedError } from './rate-limit/index.js';
 
 interface ReloadRequest {
   reload_webhooks: boolean;
@@ -39,6 +40,16 @@ function parseReloadRequest(body: unknown): ReloadRequest {
 
 export function registerAdminRoutes(app: FastifyInstance, context: ReceiverContext): void {
   const authenticate = async (request: FastifyRequest) => {
+    // Counted before the token is checked, so guessing is limited per address.
+    const perMinute = context.settings.ADMIN_RATE_LIMIT;
+    const decision = context.endpointLimiter.check(
+      `admin_endpoint:${clientIpOf(request, context)}`,
+      perMinute,
+      60,
+    );
+    if (!decision.allowed) {
+      throw rateLimitedError(decision, `Rate limit exceeded. Limit: ${perMinute} requests per minute`);
+    }
     const expected = context.settings.CONFIG_RELOAD_ADMIN_TOKEN;
     if (expected === undefined) throw new WebhookConnectError('WC_ADMIN_DISABLED');
     const token = presentedToken(request);

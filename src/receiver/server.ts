@@ -4,10 +4,12 @@
  * errors into `{detail, code}` responses. Extra route sets (Webhook Connect's `/connect/*` and
  * `/admin/webhook-connect/*`) plug in through `extraRoutes`.
  */
+import { STATUS_CODES } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
 import type { ServerSettings } from '../config/settings.js';
@@ -75,17 +77,46 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     requestTimeout: 120_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Ids longer than the router's default of 100 must reach the id validator (which answers 400).
+    routerOptions: { maxParamLength: 2048 },
+    // Refusals by the router (undecodable URL, over-long parameter) answer like every other refusal.
+    frameworkErrors: (error, request, reply) => {
+      const onWebhookRoute = (request.raw.url ?? '').startsWith('/webhook/');
+      const coded = new WebhookConnectError(onWebhookRoute ? 'WC_WEBHOOK_ID_INVALID' : 'WC_BAD_REQUEST', {
+        detail: onWebhookRoute ? 'Invalid webhook id' : 'Bad request',
+        cause: error,
+      });
+      void (reply as unknown as FastifyReply).code(coded.status).send(coded.toResponseBody());
+    },
+    // Refusals by Node's HTTP parser (malformed request, headers too large, headers timeout).
+    clientErrorHandler: (error, socket) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+      const coded =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? new WebhookConnectError('WC_HEADERS_TOO_LARGE')
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? new WebhookConnectError('WC_REQUEST_TIMEOUT')
+            : new WebhookConnectError('WC_BAD_REQUEST');
+      const body = JSON.stringify(coded.toResponseBody());
+      socket.end(
+        `HTTP/1.1 ${coded.status} ${STATUS_CODES[coded.status] ?? ''}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
   };
   // Node's own 16 KiB header cap would answer before our configurable budget (MAX_HEADER_BYTES) could.
   const maxHeaderSize = settings.MAX_HEADER_BYTES + 8 * 1024;
+  // How often Node checks headersTimeout/requestTimeout (default 30 s would let a slow client linger).
+  const connectionsCheckingInterval = 1000;
   // Fastify's https overload has a different instance type; the routes only use the common surface.
   const createApp = Fastify as unknown as (
     options: FastifyServerOptions & { http?: object; https?: object },
   ) => FastifyInstance;
   const app = createApp(
     options.tls === undefined
-      ? { ...serverOptions, http: { maxHeaderSize } }
-      : { ...serverOptions, https: { ...options.tls, maxHeaderSize } },
+      ? { ...serverOptions, http: { maxHeaderSize, connectionsCheckingInterval } }
+      : { ...serverOptions, https: { ...options.tls, maxHeaderSize, connectionsCheckingInterval } },
   );
   // Slow-headers clients are cut off early; bodies have the request timeout.
   app.server.headersTimeout = 15_000;

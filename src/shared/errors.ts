@@ -30,6 +30,8 @@ export const ERROR_CATALOGUE = {
   WC_SCHEMA_VALIDATION_FAILED: { status: 400, message: 'JSON schema validation failed' },
   WC_RATE_LIMITED: { status: 429, message: 'Rate limit exceeded' },
   WC_ROUTE_NOT_FOUND: { status: 404, message: 'Not found' },
+  WC_BAD_REQUEST: { status: 400, message: 'Bad request' },
+  WC_REQUEST_TIMEOUT: { status: 408, message: 'Request timed out' },
   WC_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
 
   // --- processing --------------------------------------------------------------------------------
