@@ -269,3 +269,13 @@ test(
     for (const key of keys) assert.equal(await admin.ttl(key), -1, `${key} has no Redis TTL`);
   },
 );
+
+test('redis: scripts are reloaded after Redis lost its script cache (NOSCRIPT)', { skip }, async (t) => {
+  const buffer = await open(t, newPrefix());
+  await buffer.ensureChannel('noscript');
+  await buffer.append(sampleMessage('noscript'));
+  assert.ok(admin);
+  await admin.script('FLUSH'); // as after a Redis restart
+  await buffer.append(sampleMessage('noscript'));
+  assert.equal((await buffer.lease('noscript', 'c1', 10)).length, 2);
+});
