@@ -83,6 +83,7 @@ class Channel {
   sequence = 0;
   state: ChannelState = {};
   stateAt = -Infinity;
+  refusedRefreshAt = -Infinity;
   lastReclaimAt: number;
   unwatch: () => void = () => {};
 
@@ -256,7 +257,10 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
     const now = this.#now();
     if (now - channel.stateAt > STATE_TTL_MS) await this.#refreshState(channel);
     if (tokenValid(token, configToken, channel.state, now)) return true;
-    if (now - channel.stateAt < STATE_REFRESH_MIN_MS) return false;
+    // Maybe rotated on another instance: read again (at most once a second per channel, so a flood of
+    // bad tokens does not become a flood of buffer reads).
+    if (now - channel.refusedRefreshAt < STATE_REFRESH_MIN_MS) return false;
+    channel.refusedRefreshAt = now;
     await this.#refreshState(channel);
     return tokenValid(token, configToken, channel.state, this.#now());
   }
