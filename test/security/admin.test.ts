@@ -183,20 +183,39 @@ test('admin endpoints answer every one of 500 wrong guesses with the same 401 an
   await assertStillServing(r);
 });
 
-test('brute-force guessing on /admin/* is rate-limited per address', {}, async () => {
+test('brute-force guessing on /admin/* is limited per address by ADMIN_RATE_LIMIT', async () => {
   const r = (receiver = await startTestReceiver({
     webhooks: PROBE_WEBHOOK,
-    env: { CONFIG_RELOAD_ADMIN_TOKEN: ADMIN },
+    env: { CONFIG_RELOAD_ADMIN_TOKEN: ADMIN, ADMIN_RATE_LIMIT: '10' },
   }));
-  let limited = 0;
-  for (let i = 0; i < 200; i++) {
+  const outcomes: number[] = [];
+  for (let i = 0; i < 60; i++) {
     const response = await r.app.inject({
-      method: 'GET',
-      url: '/admin/config-status',
+      ...routes[i % 2]!,
       remoteAddress: '192.0.2.10',
       headers: { authorization: `Bearer guess-${i}` },
     });
-    if (response.statusCode === 429) limited++;
+    outcomes.push(response.statusCode);
+    if (response.statusCode === 429) {
+      assert.equal(response.json().code, 'WC_RATE_LIMITED');
+      assert.ok(Number(response.headers['retry-after']) >= 1);
+    } else {
+      assert.deepEqual(response.json(), INVALID);
+    }
   }
-  assert.ok(limited > 0, '200 wrong admin tokens from one address were all answered 401');
+  assert.deepEqual(outcomes.slice(0, 10), Array(10).fill(401));
+  assert.ok(
+    outcomes.slice(10).every((status) => status === 429),
+    `guesses after the limit: ${outcomes.slice(10).join(',')}`,
+  );
+  // No reload ran, and another address still gets in with the right token.
+  const genuine = await r.app.inject({
+    method: 'GET',
+    url: '/admin/config-status',
+    remoteAddress: '192.0.2.20',
+    headers: { authorization: `Bearer ${ADMIN}` },
+  });
+  assert.equal(genuine.statusCode, 200);
+  assert.equal(genuine.json().last_reload, null);
+  await assertStillServing(r);
 });

@@ -2,8 +2,10 @@
  * Hostile request heads, over a real socket: oversized and numerous headers, 100 KiB query strings, and
  * slow-headers clients. The defined outcomes: our own header budget (`MAX_HEADER_BYTES`, default 64 KiB;
  * `MAX_HEADER_COUNT`, default 100) answers 431 `WC_HEADERS_TOO_LARGE` / 400 `WC_HEADERS_INVALID`; a head
- * beyond Node's parser cap (`MAX_HEADER_BYTES` + 8 KiB, request line included) is refused by Node with 431
- * and the connection is closed; a client that never finishes its headers does not hold up anyone else.
+ * beyond Node's parser cap (`MAX_HEADER_BYTES` + 8 KiB, request line included) is refused by the parser
+ * with 431 `WC_HEADERS_TOO_LARGE` and the connection is closed; a malformed head is 400 `WC_BAD_REQUEST`; a
+ * client that never finishes its headers does not hold up anyone else and is cut off by the headers
+ * timeout (408 `WC_REQUEST_TIMEOUT`).
  */
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +61,7 @@ test('a head beyond the parser cap (80 KiB, 1 MiB, 8 MiB) is refused with 431 an
   for (const size of [80 * KiB, MiB, 8 * MiB]) {
     const result = await rawRequest(port, post('/webhook/probe', [`X-Big: ${'a'.repeat(size)}`]));
     assert.equal(result.status, 431, `${size}-byte header answered ${result.status}`);
+    assert.equal(result.json?.code, 'WC_HEADERS_TOO_LARGE');
     assert.ok(result.closedByServer, `${size}-byte header: connection left open`);
   }
   const growth = rss() - before;
@@ -84,6 +87,7 @@ test('numerous headers: 101 and 3,000 lines answer 400 WC_HEADERS_INVALID; 10,00
     ),
   );
   assert.equal(flood.status, 431);
+  assert.equal(flood.json?.code, 'WC_HEADERS_TOO_LARGE');
   assert.ok(flood.closedByServer);
   // 97 extra lines plus Host, Content-Type and Content-Length is exactly 100: accepted.
   const atLimit = Array.from({ length: 97 }, (_, i) => `X-H${i}: v`);
@@ -102,6 +106,7 @@ test('header values with forbidden characters answer 400', async () => {
   for (const bad of ['X-Bad: a\rb', 'X-Bad: a\0b']) {
     const refused = await rawRequest(port, post('/webhook/probe', [bad]));
     assert.equal(refused.status, 400, `${JSON.stringify(bad)} answered ${refused.status}`);
+    assert.equal(refused.json?.code, 'WC_BAD_REQUEST');
     assert.ok(refused.closedByServer);
   }
   await assertStillServing(receiver!, base);
@@ -116,6 +121,7 @@ test('a 100 KiB query string: 431 at the default budget; accepted and parsed whe
     for (const target of [`/webhook/probe${query}`, `/webhook/probe${manyParams}`, `/stats${query}`]) {
       const result = await rawRequest(port, post(target));
       assert.equal(result.status, 431, `${target.slice(0, 30)}… answered ${result.status}`);
+      assert.equal(result.json?.code, 'WC_HEADERS_TOO_LARGE');
       assert.ok(result.closedByServer);
     }
     // Just under the cap is an ordinary request.
@@ -175,6 +181,7 @@ test(
     stop();
     assert.ok(result.closedByServer, `still open after ${Date.now() - started} ms`);
     assert.equal(result.status, 408);
+    assert.equal(result.json?.code, 'WC_REQUEST_TIMEOUT');
     await assertStillServing(receiver!, base);
   },
 );
