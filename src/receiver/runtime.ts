@@ -19,6 +19,7 @@ import { PublisherCache } from '../modules/publisher-cache.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { ModuleDeps } from '../modules/types.js';
 import type { Logger } from '../observability/logger.js';
+import { isWebhookConnectError } from '../shared/errors.js';
 import type { IpRange } from '../shared/ip.js';
 import { isValidWebhookId } from './limits/index.js';
 
@@ -209,7 +210,9 @@ export class ReceiverRuntime {
           retryEnabled: definition.plan.kind === 'single' && definition.plan.target.retry?.enabled === true,
         });
       } catch (error) {
-        issues.push({ file: label, path: [definition.id], message: (error as Error).message });
+        // A coded refusal (e.g. WC_SSRF_BLOCKED for a target URL) keeps its code in the report.
+        const coded = isWebhookConnectError(error) ? ` [${error.code}]` : '';
+        issues.push({ file: label, path: [definition.id], message: `${(error as Error).message}${coded}` });
       }
     }
     if (issues.length === 0 && this.#options.channels !== undefined)
