@@ -30,7 +30,9 @@ export async function startRelay(
   const receiver = await startTestReceiver({
     webhooks: { hook: relayWebhook('ch', config) },
     ...options,
-    env: { WEBHOOK_CONNECT_ADMIN_TOKEN: ADMIN, ...options.env },
+    // In-process tests isolate by a temp sqlite file per test; the backend-parameterised tests are the
+    // process-level ones (processes.test.ts), which isolate by a random channel name.
+    env: { WEBHOOK_CONNECT_ADMIN_TOKEN: ADMIN, WEBHOOK_CONNECT_BUFFER: 'sqlite', ...options.env },
   });
   const url = await receiver.listen();
   return { receiver, url };

@@ -64,6 +64,7 @@ test('queue full → 503 with Retry-After and WC_QUEUE_FULL; too large → 413',
 test('several webhooks may feed one channel with identical settings; different settings are a config error with the path', async () => {
   const receiver = await startTestReceiver({
     webhooks: { a: relayWebhook('shared'), b: relayWebhook('shared') },
+    env: { WEBHOOK_CONNECT_BUFFER: 'sqlite' },
   });
   open.push(receiver);
   assert.deepEqual(receiver.relay.service.channel('shared')?.webhookIds, ['a', 'b']);
