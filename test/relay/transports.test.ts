@@ -133,10 +133,14 @@ test('a client that never acks: redelivered after ack_timeout with delivery_coun
   assert.equal(client.webhooks[0].message_id, client.webhooks[1].message_id);
   const admin = { authorization: `Bearer ${ADMIN}` };
   await waitFor(async () => {
-    const dead = await http('GET', `${url}/admin/webhook-connect/channels/ch/dead-letters`, { headers: admin });
+    const dead = await http('GET', `${url}/admin/webhook-connect/channels/ch/dead-letters`, {
+      headers: admin,
+    });
     return dead.json().count === 1;
   }, 'dead letter');
-  const dead = (await http('GET', `${url}/admin/webhook-connect/channels/ch/dead-letters`, { headers: admin })).json();
+  const dead = (
+    await http('GET', `${url}/admin/webhook-connect/channels/ch/dead-letters`, { headers: admin })
+  ).json();
   assert.equal(dead.messages[0].reason, 'max_delivery_attempts');
   assert.equal(dead.messages[0].state, 'dead_lettered');
   assert.equal(dead.messages[0].delivery_count, 2);
@@ -211,7 +215,10 @@ test('heartbeat deadline: a silent websocket connector is evicted with 4004 and 
   await waitFor(() => silent.webhooks.length === 1, 'delivery');
   await silent.closed;
   assert.equal(silent.closeCode, 4004);
-  assert.ok(silent.frames.some((frame) => frame.type === 'heartbeat'), 'server heartbeats were sent');
+  assert.ok(
+    silent.frames.some((frame) => frame.type === 'heartbeat'),
+    'server heartbeats were sent',
+  );
   const next = new WsClient(url, 'ch', { autoAck: true });
   clients.push(next);
   await waitFor(() => next.webhooks.length === 1, 'redelivered to the next connector');
@@ -224,7 +231,10 @@ test('a connector that sends heartbeats is not evicted', async () => {
   const client = new WsClient(url, 'ch');
   clients.push(client);
   await waitFor(() => client.connectionId !== undefined, 'connected');
-  const timer = setInterval(() => client.send({ type: 'heartbeat', timestamp: new Date().toISOString() }), 100);
+  const timer = setInterval(
+    () => client.send({ type: 'heartbeat', timestamp: new Date().toISOString() }),
+    100,
+  );
   await new Promise((resolve) => setTimeout(resolve, 1200));
   clearInterval(timer);
   assert.equal(client.closeCode, undefined);
@@ -238,7 +248,10 @@ test('SSE and long-poll refusals use the reference statuses; poll parameters are
   const badToken = await http('GET', `${url}/connect/stream/ch/poll?timeout=1`, { headers: auth('x') });
   assert.equal(badToken.status, 401);
   assert.equal(badToken.json().detail, 'Invalid channel token');
-  assert.equal((await http('GET', `${url}/connect/stream/zz/poll?timeout=1`, { headers: auth() })).status, 401);
+  assert.equal(
+    (await http('GET', `${url}/connect/stream/zz/poll?timeout=1`, { headers: auth() })).status,
+    401,
+  );
   for (const query of ['timeout=0', 'timeout=61', 'timeout=x', 'max_messages=0', 'max_messages=101']) {
     const answer = await http('GET', `${url}/connect/stream/ch/poll?${query}`, { headers: auth() });
     assert.equal(answer.status, 422, query);
@@ -255,12 +268,20 @@ test('POST /connect/ack: 422 without headers, 404 unknown connection or not in f
   const { receiver, url } = await relay();
   assert.equal((await post(`${url}/webhook/hook`, '{"n":1}')).status, 200);
   assert.equal((await post(`${url}/webhook/hook`, '{"n":2}')).status, 200);
-  const poll = (await http('GET', `${url}/connect/stream/ch/poll?timeout=1&max_messages=2`, { headers: auth() })).json();
+  const poll = (
+    await http('GET', `${url}/connect/stream/ch/poll?timeout=1&max_messages=2`, { headers: auth() })
+  ).json();
   const [m1, m2] = poll.messages;
   const headers = { ...auth(), 'x-connection-id': poll.connection_id };
   assert.equal((await http('POST', ackUrl(url, m1.message_id), { headers: auth() })).status, 422);
-  assert.equal((await http('POST', ackUrl(url, m1.message_id), { headers: { 'x-connection-id': poll.connection_id } })).status, 422);
-  const unknown = await http('POST', ackUrl(url, m1.message_id), { headers: { ...auth(), 'x-connection-id': 'nope' } });
+  assert.equal(
+    (await http('POST', ackUrl(url, m1.message_id), { headers: { 'x-connection-id': poll.connection_id } }))
+      .status,
+    422,
+  );
+  const unknown = await http('POST', ackUrl(url, m1.message_id), {
+    headers: { ...auth(), 'x-connection-id': 'nope' },
+  });
   assert.equal(unknown.status, 404);
   assert.equal(unknown.json().detail, 'Connection not found');
   const wrong = await http('POST', ackUrl(url, m1.message_id), { headers: { ...headers, ...auth('bad') } });
