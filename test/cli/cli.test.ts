@@ -62,7 +62,7 @@ test('config check accepts the examples and --version/--help work', () => {
     { env: baseEnv, encoding: 'utf8', timeout: 30_000 },
   );
   assert.equal(check.status, 0, check.stderr);
-  assert.match(check.stdout, /configuration is valid: 3 webhook/);
+  assert.match(check.stdout, /configuration is valid: 4 webhook/);
   const version = spawnSync(process.execPath, [...cli, '--version'], { env: baseEnv, encoding: 'utf8' });
   assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
   const help = spawnSync(process.execPath, [...cli, '--help'], { env: baseEnv, encoding: 'utf8' });
