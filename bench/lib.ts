@@ -13,7 +13,9 @@ import autocannon from 'autocannon';
 export interface LoadResult {
   readonly requestsPerSecond: number;
   readonly latencyP50Ms: number;
+  readonly latencyP90Ms: number;
   readonly latencyP99Ms: number;
+  readonly latencyMaxMs: number;
   readonly non2xx: number;
   readonly errors: number;
   readonly total: number;
@@ -40,7 +42,9 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   return {
     requestsPerSecond: result.requests.average,
     latencyP50Ms: result.latency.p50,
+    latencyP90Ms: result.latency.p90,
     latencyP99Ms: result.latency.p99,
+    latencyMaxMs: result.latency.max,
     non2xx: result.non2xx,
     errors: result.errors,
     total: result.requests.total,
@@ -119,14 +123,15 @@ export async function spawnServer(
 export async function spawnReceiver(
   webhooks: Record<string, unknown>,
   env: Record<string, string> = {},
+  options: { script?: string; args?: readonly string[] } = {},
 ): Promise<ChildServer> {
   const dir = mkdtempSync(join(tmpdir(), 'wc-bench-'));
   writeFileSync(join(dir, 'webhooks.json'), JSON.stringify(webhooks));
   writeFileSync(join(dir, 'connections.json'), '{}');
   return spawnServer(
-    'src/cli/main.ts',
+    options.script ?? 'src/cli/main.ts',
     [
-      'serve',
+      ...(options.args ?? ['serve']),
       '--host',
       '127.0.0.1',
       '--port',

@@ -3,10 +3,12 @@
  * table and writes bench/results/<name>.json.
  */
 import { runAuthBench } from './auth.js';
+import { runIngestBench } from './ingest.js';
 import { writeResult } from './lib.js';
 
 const BENCHMARKS: Record<string, (options: { durationSeconds: number }) => Promise<Record<string, unknown>>> =
   {
+    ingest: runIngestBench,
     auth: runAuthBench,
   };
 
@@ -30,18 +32,24 @@ for (const name of selected) {
       const r = value as {
         requestsPerSecond: number;
         latencyP50Ms: number;
+        latencyP90Ms?: number;
         latencyP99Ms: number;
+        latencyMaxMs?: number;
         non2xx: number;
       };
       return {
         variant,
         'req/s': Math.round(r.requestsPerSecond),
         'p50 ms': r.latencyP50Ms,
+        'p90 ms': r.latencyP90Ms,
         'p99 ms': r.latencyP99Ms,
+        'max ms': r.latencyMaxMs,
         non2xx: r.non2xx,
       };
     });
   console.table(rows);
-  if ('ratios' in results) console.log('ratios:', results.ratios);
+  for (const key of ['ratios', 'targets', 'skipped', 'summary']) {
+    if (key in results) console.log(`${key}:`, results[key]);
+  }
   console.log(`wrote ${writeResult({ name, results })}`);
 }
