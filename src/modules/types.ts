@@ -26,6 +26,8 @@ export interface WebhookEvent {
   readonly receivedAt: Date;
   /** Parsed JSON (any JSON value) for `data_type: json`; the raw bytes for `blob`. After credential cleanup. */
   readonly payload: unknown;
+  /** The parsed payload before credential cleanup (relays forward the original; absent = same as `payload`). */
+  readonly originalPayload?: unknown;
   /** Request headers, lower-cased, after credential cleanup. */
   readonly headers: Readonly<Record<string, string>>;
   /** The exact request body bytes (never cleaned or re-serialised). */

@@ -105,6 +105,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
       messageId: randomUUID(),
       receivedAt: new Date(),
       payload: route.cleaner.cleanPayload(payload),
+      originalPayload: payload,
       headers: route.cleaner.cleanHeaders(headers),
       rawBody,
       rawHeaders: headers,

@@ -18,6 +18,7 @@ export { webhookConnectConfigSchema, type WebhookConnectConfig } from './schema.
 /** The parsed payload of the exact body: JSON when it parses, else null (binary or text bodies). */
 export function relayPayload(event: WebhookEvent): unknown {
   if (Buffer.isBuffer(event.payload)) return null; // data_type blob: the bytes travel in `body`
+  if (event.originalPayload !== undefined) return event.originalPayload; // parsed once by the receiver
   if (event.rawBody.length === 0) return event.payload ?? null;
   try {
     return JSON.parse(event.rawBody.toString('utf8')) as unknown;
