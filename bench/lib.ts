@@ -85,8 +85,12 @@ export async function spawnServer(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<ChildServer> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+  // `BENCH_NODE_ARGS` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) goes to every server's node.
+  const childEnv: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info', ...env };
+  const extra = (childEnv.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  delete childEnv.BENCH_NODE_ARGS;
+  const child: ChildProcess = spawn(process.execPath, [...extra, '--import', 'tsx', script, ...args], {
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const baseUrl = await new Promise<string>((resolve, reject) => {

@@ -3,19 +3,23 @@
  * table and writes bench/results/<name>.json.
  */
 import { runAuthBench } from './auth.js';
+import { runDrainBench } from './drain.js';
 import { runIngestBench } from './ingest.js';
 import { writeResult } from './lib.js';
 
 const BENCHMARKS: Record<string, (options: { durationSeconds: number }) => Promise<Record<string, unknown>>> =
   {
     ingest: runIngestBench,
+    drain: runDrainBench,
     auth: runAuthBench,
   };
 
 const args = process.argv.slice(2);
 const durationIndex = args.indexOf('--duration');
 const durationSeconds = durationIndex === -1 ? 10 : Number(args[durationIndex + 1]);
-const names = args.filter((arg, index) => !arg.startsWith('--') && index !== durationIndex + 1);
+const names = args.filter(
+  (arg, index) => !arg.startsWith('--') && (durationIndex === -1 || index !== durationIndex + 1),
+);
 const selected = names.length === 0 ? Object.keys(BENCHMARKS) : names;
 
 for (const name of selected) {
@@ -48,7 +52,7 @@ for (const name of selected) {
       };
     });
   console.table(rows);
-  for (const key of ['ratios', 'targets', 'skipped', 'summary']) {
+  for (const key of ['ratios', 'targets', 'skipped']) {
     if (key in results) console.log(`${key}:`, results[key]);
   }
   console.log(`wrote ${writeResult({ name, results })}`);
