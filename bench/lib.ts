@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 
@@ -166,6 +166,8 @@ export function machine() {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     node: process.version,
+    // Load average (1, 5, 15 min) when the result was written: on a shared machine, read it with the figures.
+    loadAverage: loadavg().map((value) => Math.round(value * 100) / 100),
     commit,
     date: new Date().toISOString(),
   };

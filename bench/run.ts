@@ -4,6 +4,7 @@
  */
 import { runAuthBench } from './auth.js';
 import { runDrainBench } from './drain.js';
+import { runE2eBench } from './e2e.js';
 import { runIngestBench } from './ingest.js';
 import { writeResult } from './lib.js';
 
@@ -11,6 +12,7 @@ const BENCHMARKS: Record<string, (options: { durationSeconds: number }) => Promi
   {
     ingest: runIngestBench,
     drain: runDrainBench,
+    e2e: runE2eBench,
     auth: runAuthBench,
   };
 
