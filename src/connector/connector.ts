@@ -19,6 +19,7 @@
  * nacked with retry once and the connection is closed. (Nacking held messages at once would make a relay
  * that requeues immediately send them straight back, in a loop, for the whole grace period.)
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../observability/logger.js';
 import type { WebhookFrame } from '../protocol/frames.js';
 import { StreamClient, type ConnectionState } from './client.js';
@@ -106,6 +107,9 @@ export class Connector {
     this.#logger = options.logger;
     this.#delivery = delivery;
     this.#pool = new WorkPool(config.max_concurrent_requests);
+    // Every running delivery (and its retry sleep) listens on this signal and removes its listener when
+    // it ends; with more than 10 concurrent deliveries node would warn about a leak that is not one.
+    setMaxListeners(0, this.#abort.signal);
     const ttl = config.dedup_window_seconds * 1000;
     this.#dedup = new ExpiringMap(config.dedup_window_size, ttl);
     this.#seen = new ExpiringMap(Math.max(config.dedup_window_size, 1000), ttl);

@@ -43,7 +43,7 @@ export const BLOB_HOOK = 'e2e_blob';
 /** GitHub webhook secret shared by the sender, the receiver's `provider` check and the target. */
 export const GITHUB_SECRET = 'e2e-github-secret-\u00e9';
 export const ADMIN_TOKEN = 'e2e-admin-token';
-const CHANNEL_TOKEN = 'e2e-channel-token';
+export const CHANNEL_TOKEN = 'e2e-channel-token';
 
 // ---------------------------------------------------------------------------------------------------------
 // Services
@@ -170,7 +170,7 @@ export interface Answer {
 export function httpCall(
   method: string,
   url: string,
-  options: { headers?: Record<string, string>; body?: Buffer | string; timeoutMs?: number } = {},
+  options: { headers?: Record<string, string>; body?: Buffer | string | undefined; timeoutMs?: number } = {},
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, headers: options.headers, agent: false }, (res) => {
@@ -257,7 +257,9 @@ interface Proc {
 const OUTPUT_LIMIT = 400_000;
 /** Log texts counted per process. */
 const CONNECTED = 'connected to the relay';
-const COUNTED = [CONNECTED];
+/** Node process warnings (e.g. MaxListenersExceededWarning) printed by a process. */
+export const NODE_WARNING = 'Warning: ';
+const COUNTED = [CONNECTED, NODE_WARNING];
 
 function launch(args: readonly string[], env: Record<string, string>, label: string): Proc {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
@@ -317,6 +319,7 @@ export class Stack {
   connector: Proc | undefined;
   /** Every receiver / connector process started, so `dispose` kills them all. */
   readonly #procs: Proc[] = [];
+  readonly #connectors: Proc[] = [];
   #connectorStarts = 0;
   #port = 0;
 
@@ -435,8 +438,21 @@ export class Stack {
     );
   }
 
-  async killReceiver(): Promise<void> {
-    await killHard(this.receiver);
+  /**
+   * Stops the receiver: SIGKILL, or SIGTERM (graceful shutdown) and wait up to 30 s for it to exit on its
+   * own (failing — and then SIGKILLing it — when it does not).
+   */
+  async stopReceiver(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
+    const proc = this.receiver;
+    if (signal === 'SIGKILL' || proc === undefined || proc.exited()) return killHard(proc);
+    const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
+    proc.child.kill('SIGTERM');
+    await waitUntil(
+      () => proc.exited(),
+      () => `the receiver to exit after SIGTERM: ${proc.output().slice(-2000)}`,
+      30_000,
+    );
+    await exited;
   }
 
   /**
@@ -448,6 +464,7 @@ export class Stack {
     const proc = launch(['connector', '--config', file], { E2E_CHANNEL_TOKEN: CHANNEL_TOKEN }, 'connector');
     this.connector = proc;
     this.#procs.push(proc);
+    this.#connectors.push(proc);
     await waitUntil(
       () => {
         if (proc.exited()) throw new Error(`connector exited (${proc.child.exitCode}): ${proc.output()}`);
@@ -461,6 +478,11 @@ export class Stack {
   /** How often the current connector process logged "connected to the relay". */
   connectedCount(): number {
     return this.connector?.count(CONNECTED) ?? 0;
+  }
+
+  /** Lines containing `text` printed by every connector process this stack started. */
+  connectorLines(text: typeof NODE_WARNING): number {
+    return this.#connectors.reduce((sum, proc) => sum + proc.count(text), 0);
   }
 
   async killConnector(): Promise<void> {
