@@ -125,6 +125,11 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
     return this.#buffer !== undefined && !this.#closed;
   }
 
+  /** Shutting down (`closeSessions` ran): new sessions are refused as such, not as a full channel. */
+  get draining(): boolean {
+    return this.#draining || this.#closed;
+  }
+
   // --- registration from configuration ----------------------------------------------------------------
 
   validate(webhooks: ReadonlyMap<string, CompiledWebhook>, file: string): readonly ConfigIssue[] {

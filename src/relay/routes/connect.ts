@@ -50,6 +50,7 @@ export function registerConnectRoutes(app: FastifyInstance, options: ConnectRout
     if (definition === undefined) throw new WebhookConnectError('WC_CHANNEL_NOT_FOUND');
     const ip = clientIp(request.raw.socket.remoteAddress, request.headers, options.trustedProxies);
     if (!service.ipAllowed(channel, ip)) throw new WebhookConnectError('WC_CONNECT_IP_DENIED');
+    if (service.draining) throw new WebhookConnectError('WC_SHUTTING_DOWN', { retryAfterSeconds: 5 });
     return { channel, definition, ip };
   };
 

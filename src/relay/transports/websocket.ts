@@ -94,6 +94,7 @@ export function attachWebSocket(server: Server, options: WebSocketTransportOptio
         setTimeout(() => ws.terminate(), 5000).unref();
       },
     };
+    if (service.draining) return ws.close(CLOSE_CODES.GOING_AWAY, 'Server shutting down');
     const definition = service.channel(channel);
     const opened = service.openSession(channel, transport, {
       connectorId: headerValue(request.headers, CONNECTOR_ID_HEADER) ?? `ws_${++connectorCounter}`,
