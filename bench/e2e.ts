@@ -25,7 +25,8 @@ export interface LatencySummary {
   readonly rate: number;
   readonly sent: number;
   readonly received: number;
-  readonly lost: number;
+  /** Sent but not at the target within the 5 s grace after the round (a backlog, not a loss). */
+  readonly late: number;
   readonly non2xx: number;
   readonly p50Ms: number;
   readonly p90Ms: number;
@@ -124,7 +125,7 @@ function summarise(rate: number, runs: { scheduled: Map<string, number>; non2xx:
     rate,
     sent,
     received: latencies.length,
-    lost: sent - latencies.length,
+    late: sent - latencies.length,
     non2xx,
     p50Ms: pct(0.5),
     p90Ms: pct(0.9),

@@ -53,7 +53,7 @@ for (const name of selected) {
         non2xx: r.non2xx,
       };
     });
-  console.table(rows);
+  if (rows.length > 0) console.table(rows);
   for (const key of ['ratios', 'targets', 'skipped']) {
     if (key in results) console.log(`${key}:`, results[key]);
   }
