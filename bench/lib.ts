@@ -76,6 +76,8 @@ export async function loadInterleaved(
 
 export interface ChildServer {
   readonly baseUrl: string;
+  /** The child's process id (for RSS / CPU readings from /proc). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -114,6 +116,7 @@ export async function spawnServer(
   });
   return {
     baseUrl,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

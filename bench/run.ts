@@ -3,6 +3,7 @@
  * table and writes bench/results/<name>.json.
  */
 import { runAuthBench } from './auth.js';
+import { runConnectionsBench } from './connections.js';
 import { runDrainBench } from './drain.js';
 import { runE2eBench } from './e2e.js';
 import { runIngestBench } from './ingest.js';
@@ -13,6 +14,7 @@ const BENCHMARKS: Record<string, (options: { durationSeconds: number }) => Promi
     ingest: runIngestBench,
     drain: runDrainBench,
     e2e: runE2eBench,
+    connections: runConnectionsBench,
     auth: runAuthBench,
   };
 
@@ -54,7 +56,7 @@ for (const name of selected) {
       };
     });
   if (rows.length > 0) console.table(rows);
-  for (const key of ['ratios', 'targets', 'skipped']) {
+  for (const key of ['ratios', 'targets', 'skipped', 'no_connectors']) {
     if (key in results) console.log(`${key}:`, results[key]);
   }
   console.log(`wrote ${writeResult({ name, results })}`);
