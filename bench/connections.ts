@@ -105,9 +105,9 @@ export async function runConnectionsBench(options: {
       };
       console.log(`  ${count} connectors:`, results[`connectors_${count}`]);
     }
-    const last = results[`connectors_${counts[counts.length - 1]}`] as { rssMiB: number } | undefined;
+    const tenThousand = results.connectors_10000 as { rssMiB: number } | undefined;
     results.targets = {
-      ten_thousand_within_1_GiB: last === undefined ? 'not measured' : last.rssMiB <= 1024,
+      ten_thousand_within_1_GiB: tenThousand === undefined ? 'not measured' : tenThousand.rssMiB <= 1024,
     };
     results.settings = { heartbeatSeconds: HEARTBEAT_SECONDS, idleSeconds, buffer: 'sqlite' };
     return results;
