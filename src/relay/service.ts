@@ -476,26 +476,30 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
         const start = channel.rr++ % ready.length;
         const order = [...ready.slice(start), ...ready.slice(0, start)];
         const leaseMs = channel.definition.config.ack_timeout_seconds * 1000;
-        const full = await Promise.all(
-          order.map(async (session) => {
-            const want = Math.min(session.capacity(), LEASE_BATCH_MAX);
-            if (want === 0) return false;
-            const messages = await buffer.lease(channel.name, session.id, want, leaseMs);
-            if (messages.length === 0) return false;
-            const now = this.#now();
-            if (!session.deliver(messages, now + leaseMs, now)) {
-              for (const message of messages) session.inFlight.delete(message.id);
-              await buffer.release(channel.name, session.id, {
-                ids: messages.map((message) => message.id),
-                countAttempt: false,
-              });
-              if (session.open) void this.endSession(session, 'counted');
-              return false;
-            }
-            return messages.length === want;
-          }),
-        );
-        if (full.some(Boolean)) channel.again = true;
+        const leaseFor = async (session: Session): Promise<boolean> => {
+          const want = Math.min(session.capacity(), LEASE_BATCH_MAX);
+          if (want === 0) return false;
+          const messages = await buffer.lease(channel.name, session.id, want, leaseMs);
+          if (messages.length === 0) return false;
+          const now = this.#now();
+          if (!session.deliver(messages, now + leaseMs, now)) {
+            for (const message of messages) session.inFlight.delete(message.id);
+            await buffer.release(channel.name, session.id, {
+              ids: messages.map((message) => message.id),
+              countAttempt: false,
+            });
+            if (session.open) void this.endSession(session, 'counted');
+            return false;
+          }
+          return messages.length === want;
+        };
+        // The first session leases alone: a short batch means nothing more is due on the channel right
+        // now (a lease does not depend on the consumer), so the others are not asked. Otherwise every pump
+        // (each new session, each ack, each sweep) cost one lease per idle session: quadratic in sessions.
+        const [first, ...rest] = order as [Session, ...Session[]];
+        if (!(await leaseFor(first))) continue;
+        channel.again = true;
+        await Promise.all(rest.map(leaseFor));
       } while (channel.again && !this.#closed);
     } catch (error) {
       const now = this.#now();
