@@ -22,7 +22,12 @@ after(() => {
 });
 
 function launch(args: string[]): { child: ChildProcess; output: () => string } {
-  const env: Record<string, string | undefined> = { ...process.env, LOG_LEVEL: 'info' };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    LOG_LEVEL: 'info',
+    WEBHOOK_CONNECT_BUFFER: 'sqlite',
+    WEBHOOK_CONNECT_SQLITE_PATH: join(dir, 'buffer.sqlite'),
+  };
   delete env.NODE_ENV;
   delete env.NODE_TEST_CONTEXT;
   const child = spawn(
