@@ -3,15 +3,15 @@
  * output modules), and the flow control between them.
  *
  * For each webhook frame:
- * 1. Its id is in the dedup window (the first delivery finished but its ack may have been lost) → the
- *    recorded outcome is sent again (ack, or nack without retry) and the target is not called again.
+ * 1. Its id is in the dedup window (the first delivery succeeded but its ack may have been lost) → it is
+ *    acked again and the target is not called again.
  * 2. Shutting down → held, and nacked with retry when the connection closes (see below).
  * 3. The same id is being delivered right now (redelivered after a reconnect) → nothing: the running
  *    delivery's ack goes out on the current connection.
  * 4. Otherwise it joins the work pool: at most `max_concurrent_requests` deliveries run, the rest wait in
  *    arrival order (never dropped).
- * After the delivery: success → remember in the dedup window, ack; permanent → remember, nack without
- * retry with the reason; transient → nack with retry and the reason; aborted (shutdown) → nack with retry.
+ * After the delivery: success → remember in the dedup window, ack; permanent → nack without retry with
+ * the reason (not remembered: a dead letter replayed after the target was fixed must reach it again); transient → nack with retry and the reason; aborted (shutdown) → nack with retry.
  * One log line per delivery: webhook id, message id, target, status, ms.
  *
  * Shutdown (`stop`): messages that wait and frames that still arrive are held (not delivered); running
@@ -53,7 +53,8 @@ export interface ConnectorOptions {
   readonly random?: () => number;
 }
 
-type Remembered = { readonly result: 'success' } | { readonly result: 'permanent'; readonly reason: string };
+/** What the dedup window remembers of a message: it was delivered (only successes are remembered). */
+type Remembered = { readonly result: 'success' };
 
 export interface ConnectorStatus {
   readonly healthy: boolean;
@@ -231,8 +232,7 @@ export class Connector {
         { webhook_id: frame.webhook_id, message_id: id, result: remembered.result },
         'redelivered message already handled: answering again without delivering',
       );
-      if (remembered.result === 'success') void this.#ack(frame);
-      else void this.#nack(frame, { retry: false, error: remembered.reason });
+      void this.#ack(frame);
       return;
     }
     if (this.#draining) {
@@ -289,7 +289,6 @@ export class Connector {
         break;
       case 'permanent': {
         const reason = outcome.reason ?? 'permanent failure';
-        this.#dedup.set(frame.message_id, { result: 'permanent', reason });
         this.#inProgress.delete(frame.message_id);
         await this.#nack(frame, { retry: false, error: reason });
         break;

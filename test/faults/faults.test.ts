@@ -191,9 +191,7 @@ describe('fault injection (sqlite buffer, real processes)', { concurrency: 1 }, 
 
   test(
     '(4a) target permanently 400 → dead letters with reasons; fixed and replayed to the same connector → delivered',
-    {
-      skip: "defect reported: the connector's dedup cache re-nacks a replayed dead letter with its cached 400 reason instead of delivering it",
-    },
+    {},
     async () => {
       await withStack({}, (stack) => deadLetterReplay(stack, 'target-400-replay', false));
     },
