@@ -3,7 +3,7 @@
  * message goes after a failed delivery, and when it expires. Backends only store the outcome.
  */
 import { backoffDelayMs } from '../shared/backoff.js';
-import { DEAD_LETTER_REASONS, type ChannelSettings } from './types.js';
+import { DEAD_LETTER_REASONS, type ChannelSettings, type NewMessage, type StoredMessage } from './types.js';
 
 /** What happens to a leased message whose delivery failed (nack with retry, expired lease, release). */
 export type AfterFailure =
@@ -48,4 +48,29 @@ export function leaseLengthMs(settings: ChannelSettings, leaseMs?: number): numb
   return leaseMs !== undefined && Number.isFinite(leaseMs) && leaseMs > 0
     ? leaseMs
     : settings.ack_timeout_seconds * 1000;
+}
+
+/** The stored form of a new message: first delivery pending, expiry from the channel's TTL. */
+export function newStoredMessage(
+  message: NewMessage,
+  id: string,
+  channel: string,
+  settings: ChannelSettings,
+  now: number,
+): StoredMessage {
+  const receivedAt = message.received_at ?? now;
+  return {
+    id,
+    channel,
+    webhook_id: message.webhook_id,
+    payload: message.payload ?? null,
+    body: Buffer.from(message.body),
+    content_type: message.content_type,
+    headers: { ...message.headers },
+    query: { ...message.query },
+    received_at: receivedAt,
+    expires_at: expiresAt(settings, receivedAt),
+    delivery_count: 0,
+    metadata: { ...message.metadata },
+  };
 }

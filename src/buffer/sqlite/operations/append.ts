@@ -1,5 +1,5 @@
 import { duplicateMessageError, queueFullError } from '../../errors.js';
-import { expiresAt } from '../../lifecycle.js';
+import { newStoredMessage } from '../../lifecycle.js';
 import type { NewMessage, StoredMessage } from '../../types.js';
 import type { OpContext } from './context.js';
 
@@ -9,21 +9,7 @@ export function append(ctx: OpContext, message: NewMessage, id: string): StoredM
   if (st.liveCountOfWebhook.get(ctx.channel, message.webhook_id)! >= settings.max_queue_size) {
     throw queueFullError(ctx.channel, message.webhook_id);
   }
-  const receivedAt = message.received_at ?? ctx.now;
-  const stored: StoredMessage = {
-    id,
-    channel: ctx.channel,
-    webhook_id: message.webhook_id,
-    payload: message.payload ?? null,
-    body: Buffer.from(message.body),
-    content_type: message.content_type,
-    headers: { ...message.headers },
-    query: { ...message.query },
-    received_at: receivedAt,
-    expires_at: expiresAt(settings, receivedAt),
-    delivery_count: 0,
-    metadata: { ...message.metadata },
-  };
+  const stored = newStoredMessage(message, id, ctx.channel, settings, ctx.now);
   try {
     st.insert.run({
       channel: ctx.channel,
@@ -35,7 +21,7 @@ export function append(ctx: OpContext, message: NewMessage, id: string): StoredM
       headers: JSON.stringify(stored.headers),
       query: JSON.stringify(stored.query),
       metadata: JSON.stringify(stored.metadata),
-      received_at: receivedAt,
+      received_at: stored.received_at,
       expires_at: stored.expires_at,
     });
   } catch (error) {
