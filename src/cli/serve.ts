@@ -137,6 +137,7 @@ export async function runServe(args: readonly string[], env: NodeJS.ProcessEnv):
     adminToken: settings.WEBHOOK_CONNECT_ADMIN_TOKEN,
     trustedProxies: settings.TRUSTED_PROXY_IPS,
     health,
+    metricsRegistry: metrics.registry,
   });
   const runtime = createRuntime(settings, env, logger, metrics, relay);
   const issues = await runtime.load();

@@ -7,10 +7,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Server } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { MessageBuffer } from '../buffer/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { HealthRegistry } from '../receiver/health.js';
 import type { IpRange } from '../shared/ip.js';
+import { registerRelayMetrics } from './metrics.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerConnectRoutes } from './routes/connect.js';
 import { RelayService } from './service.js';
@@ -32,6 +34,8 @@ export interface RelayOptions {
   readonly health?: HealthRegistry;
   /** Sweep period, ms (heartbeats, lease deadlines, pumps). Default 1000. */
   readonly sweepIntervalMs?: number;
+  /** The receiver's `/metrics` registry, to add the `webhook_connect_*` metrics to. Default none. */
+  readonly metricsRegistry?: Registry;
 }
 
 export interface Relay {
@@ -66,6 +70,7 @@ export function createRelay(options: RelayOptions): Relay {
       });
     },
   });
+  if (options.metricsRegistry !== undefined) registerRelayMetrics(options.metricsRegistry, service);
   let websocket: WebSocketEndpoint | undefined;
   return {
     service,

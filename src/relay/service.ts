@@ -71,8 +71,43 @@ export interface IdOutcome {
   readonly state?: 'available' | 'dead';
 }
 
+/**
+ * What this instance did on one channel since the channel was registered here (monotonic; read by the
+ * `/metrics` collector at scrape time, so the hot paths only increment numbers).
+ */
+export interface ChannelCounters {
+  published: number;
+  /** Refused publishes by error code (`WC_QUEUE_FULL`, `WC_BUFFER_UNAVAILABLE`, ...). */
+  readonly refused: Map<string, number>;
+  /** Webhook frames sent, by session protocol. */
+  readonly delivered: Record<SessionProtocol, number>;
+  acked: number;
+  nackedRetry: number;
+  nackedDead: number;
+  /** Sessions evicted, by cause. */
+  readonly evicted: Record<EvictionCause, number>;
+}
+
+export type EvictionCause = 'heartbeat' | 'unacked_leases' | 'admin';
+
+function newCounters(): ChannelCounters {
+  return {
+    published: 0,
+    refused: new Map(),
+    delivered: { websocket: 0, sse: 0, long_poll: 0 },
+    acked: 0,
+    nackedRetry: 0,
+    nackedDead: 0,
+    evicted: { heartbeat: 0, unacked_leases: 0, admin: 0 },
+  };
+}
+
 class Channel {
   definition: ChannelDefinition;
+  /** When this instance registered the channel, and when a reload last changed its definition. */
+  readonly createdAt: number;
+  updatedAt: number;
+  readonly counters = newCounters();
   /** Resolves once the buffer declared the channel with the current settings. */
   declared: Promise<void> | undefined;
   declareFailed = false;
@@ -89,6 +124,8 @@ class Channel {
 
   constructor(definition: ChannelDefinition, now: number) {
     this.definition = definition;
+    this.createdAt = now;
+    this.updatedAt = now;
     this.lastReclaimAt = now;
   }
 
@@ -152,6 +189,7 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
           'webhook connect channel registered',
         );
       } else {
+        if (!sameDefinition(channel.definition, definition)) channel.updatedAt = this.#now();
         channel.definition = definition;
       }
       this.#declare(channel);
@@ -230,11 +268,14 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
         received_at: message.received_at,
         metadata: { source: 'webhook_connect_module', sequence: ++channel.sequence },
       });
+      channel.counters.published++;
       return { message_id: stored.id };
     } catch (error) {
-      if (isWebhookConnectError(error)) throw error;
-      if (signal.aborted) throw error;
-      throw bufferUnavailableError(error);
+      if (signal.aborted && !isWebhookConnectError(error)) throw error;
+      const coded = isWebhookConnectError(error) ? error : bufferUnavailableError(error);
+      const refused = channel.counters.refused;
+      refused.set(coded.code, (refused.get(coded.code) ?? 0) + 1);
+      throw coded;
     }
   }
 
@@ -246,6 +287,17 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
 
   channelNames(): string[] {
     return [...this.#channels.keys()];
+  }
+
+  /** Registration and last-change times of a channel in this instance (epoch ms). */
+  channelTimes(name: string): { createdAt: number; updatedAt: number } | undefined {
+    const channel = this.#channels.get(name);
+    return channel === undefined ? undefined : { createdAt: channel.createdAt, updatedAt: channel.updatedAt };
+  }
+
+  /** This instance's counters of a channel (see `ChannelCounters`). */
+  counters(name: string): Readonly<ChannelCounters> | undefined {
+    return this.#channels.get(name)?.counters;
   }
 
   /** Whether `ip` may connect to the channel (`allowed_ips`; empty = any). */
@@ -403,7 +455,9 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
   }
 
   /** Admin force-disconnect and eviction: close with 4004 so the connector reconnects. */
-  async evict(session: Session, reason = 'Evicted'): Promise<void> {
+  async evict(session: Session, cause: EvictionCause, reason = 'Evicted'): Promise<void> {
+    const counters = this.#channels.get(session.channel)?.counters;
+    if (counters !== undefined && session.open) counters.evicted[cause]++;
     await this.endSession(session, 'counted', { code: CLOSE_CODES.EVICTED, reason });
   }
 
@@ -441,8 +495,16 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
         ...(r.state === undefined ? {} : { state: r.state }),
       }));
     }
+    const counters = channel.counters;
+    for (const result of results) {
+      if (result.outcome !== 'ok') continue;
+      if (frame.type === 'ack') counters.acked++;
+      else if (result.state === 'dead') counters.nackedDead++;
+      else counters.nackedRetry++;
+    }
     const session = this.#sessions.get(connectionId);
     if (session !== undefined) {
+      session.lastSettledAt = this.#now();
       session.settled(
         results.filter((r) => r.outcome === 'ok').map((r) => r.message_id),
         frame.type,
@@ -482,6 +544,7 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
           const messages = await buffer.lease(channel.name, session.id, want, leaseMs);
           if (messages.length === 0) return false;
           const now = this.#now();
+          channel.counters.delivered[session.protocol] += messages.length;
           if (!session.deliver(messages, now + leaseMs, now)) {
             for (const message of messages) session.inFlight.delete(message.id);
             await buffer.release(channel.name, session.id, {
@@ -525,7 +588,7 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
       const intervalMs = config.heartbeat_interval_seconds * 1000;
       for (const session of [...channel.sessions]) {
         if (!session.open) continue;
-        session.dropExpired(now);
+        const expired = session.dropExpired(now);
         if (
           session.protocol === 'websocket' &&
           now - session.lastHeartbeatAt > HEARTBEAT_MISSES * intervalMs
@@ -534,7 +597,22 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
             { channel: channel.name, connection_id: session.id },
             'connector missed its heartbeats; evicting',
           );
-          void this.evict(session);
+          void this.evict(session, 'heartbeat');
+          continue;
+        }
+        // An SSE connector cannot send heartbeats; its acks are its sign of life. One that lets leases
+        // expire without settling anything for a whole ack_timeout is gone (a half-open connection) or
+        // stuck: left connected, it would keep taking messages and burn their delivery attempts.
+        if (
+          session.protocol === 'sse' &&
+          expired > 0 &&
+          now - session.lastSettledAt >= config.ack_timeout_seconds * 1000
+        ) {
+          this.#logger.warn(
+            { channel: channel.name, connection_id: session.id, expired_leases: expired },
+            'SSE connector let its leases expire without acknowledging anything; evicting',
+          );
+          void this.evict(session, 'unacked_leases');
           continue;
         }
         if (session.protocol !== 'long_poll' && now - session.lastServerHeartbeatAt >= intervalMs) {
@@ -590,6 +668,14 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
     for (const channel of this.#channels.values()) channel.unwatch();
     await this.#buffer?.close();
   }
+}
+
+/** Whether a reload changed what a channel is (its settings or the webhooks feeding it). */
+function sameDefinition(a: ChannelDefinition, b: ChannelDefinition): boolean {
+  return (
+    JSON.stringify(a.config) === JSON.stringify(b.config) &&
+    JSON.stringify(a.webhookIds) === JSON.stringify(b.webhookIds)
+  );
 }
 
 const CONNECTION_ID = /^(wsc|sse|poll)_([0-9a-f]{16})_([A-Za-z0-9_-]+)$/;

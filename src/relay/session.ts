@@ -63,6 +63,8 @@ export class Session {
   lastHeartbeatAt: number;
   lastMessageAt: number | null = null;
   lastServerHeartbeatAt: number;
+  /** Last ack or nack from this session (SSE liveness); starts at the connect time. */
+  lastSettledAt: number;
   /** message id → lease deadline (epoch ms). */
   readonly inFlight = new Map<string, number>();
   messagesReceived = 0;
@@ -80,6 +82,7 @@ export class Session {
     this.connectedAt = now;
     this.lastHeartbeatAt = now;
     this.lastServerHeartbeatAt = now;
+    this.lastSettledAt = now;
     this.#maxInFlight = info.maxInFlight;
   }
 

@@ -86,6 +86,7 @@ export async function startTestReceiver(options: TestReceiverOptions): Promise<T
     trustedProxies: settings.TRUSTED_PROXY_IPS,
     health,
     sweepIntervalMs: options.relay?.sweepIntervalMs ?? 100,
+    metricsRegistry: metrics.registry,
   });
   const runtime = new ReceiverRuntime({
     settings,

@@ -116,13 +116,14 @@ test('admin API: auth, channels, detail, stats, webhook-stats, overview, connect
     {
       name: 'ch',
       webhook_id: 'hook',
-      created_at: null,
+      created_at: channels[0]?.created_at,
       ttl_seconds: 86400,
       max_queue_size: 10000,
       max_connections: 10,
       connected_clients: 1,
     },
   ]);
+  assert.ok(!Number.isNaN(Date.parse(channels[0].created_at)), 'created_at is a timestamp');
   const detail = (await http('GET', `${base}/channels/ch`, { headers: admin })).json();
   assert.equal(detail.config.max_in_flight, 100);
   assert.equal(detail.config.channel_token, undefined, 'never the token');

@@ -92,6 +92,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
 
   const channelConfig = (channel: string) => {
     const { config, webhookIds } = known(channel);
+    const times = service.channelTimes(channel);
     return {
       name: channel,
       webhook_id: webhookIds[0] ?? null,
@@ -108,8 +109,8 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
       max_delivery_attempts: config.max_delivery_attempts,
       retry_backoff: config.retry_backoff,
       ordered: config.ordered,
-      created_at: null,
-      updated_at: null,
+      created_at: times === undefined ? null : iso(times.createdAt),
+      updated_at: times === undefined ? null : iso(times.updatedAt),
     };
   };
 
@@ -125,7 +126,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
       return {
         name,
         webhook_id: config.webhook_id,
-        created_at: null,
+        created_at: config.created_at,
         ttl_seconds: config.ttl_seconds,
         max_queue_size: config.max_queue_size,
         max_connections: config.max_connections,
@@ -143,7 +144,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
     return {
       name,
       webhook_id: config.webhook_id,
-      created_at: null,
+      created_at: config.created_at,
       config,
       stats: { ...stats, webhook_stats: webhookStats },
       connected_clients: service.sessions(name).map((session) => session.toJSON()),
@@ -249,7 +250,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
       const session = service.session(id);
       if (session === undefined) throw new WebhookConnectError('WC_CONNECTION_NOT_FOUND');
       if (session.channel !== channel) throw new WebhookConnectError('WC_CONNECTION_NOT_ON_CHANNEL');
-      await service.evict(session, 'Disconnected by admin');
+      await service.evict(session, 'admin', 'Disconnected by admin');
       return { status: 'disconnected', connection_id: id };
     },
   );
