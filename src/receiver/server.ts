@@ -75,7 +75,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: OTHER_ROUTES_BODY_LIMIT,
     requestTimeout: 120_000,
-    return503OnClosing: true,
+    // Our own hook answers requests that arrive during shutdown, with the coded body (see below).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Ids longer than the router's default of 100 must reach the id validator (which answers 400).
     routerOptions: { maxParamLength: 2048 },
@@ -155,6 +156,20 @@ export function createReceiver(options: ReceiverOptions): Receiver {
       reply.headers(corsHeaders(request.headers.origin, request.method, cors.accepted));
   });
   app.options('*', async (_request, reply) => reply.code(204).send());
+
+  // Shutdown (`app.close()`): the listener stops taking connections; a request that still arrives on an
+  // open keep-alive connection is refused with the coded 503, and its connection closed. Requests already
+  // past this hook are served to the end.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    done(new WebhookConnectError('WC_SHUTTING_DOWN', { retryAfterSeconds: 5 }));
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     const state = request.webhookState;
