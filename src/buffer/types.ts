@@ -194,8 +194,10 @@ export interface BufferOptions {
 }
 
 /**
- * A durable message buffer. Writes resolve only once durable in the backend's sense (sqlite: committed
- * with `synchronous=FULL`). Operations on a channel not declared with `ensureChannel` throw
+ * A durable message buffer. Writes resolve only once durable in the backend's sense: an `append` survives
+ * a crash of the store's host where the backend can promise it (sqlite: fsynced); lease and settle
+ * operations survive a crash of this process, and losing one to a host crash may only cause a
+ * redelivery, never a loss. Operations on a channel not declared with `ensureChannel` throw
  * `WC_CHANNEL_NOT_FOUND`; a backend that cannot reach its store throws `WC_BUFFER_UNAVAILABLE`.
  */
 export interface MessageBuffer {

@@ -123,7 +123,7 @@ test('admin API: auth, channels, detail, stats, webhook-stats, overview, connect
       connected_clients: 1,
     },
   ]);
-  assert.ok(!Number.isNaN(Date.parse(channels[0].created_at)), 'created_at is a timestamp');
+  assert.ok(!Number.isNaN(Date.parse(channels[0]?.created_at)), 'created_at is a timestamp');
   const detail = (await http('GET', `${base}/channels/ch`, { headers: admin })).json();
   assert.equal(detail.config.max_in_flight, 100);
   assert.equal(detail.config.channel_token, undefined, 'never the token');

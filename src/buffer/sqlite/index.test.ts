@@ -53,16 +53,42 @@ test('sqlite: concurrent writes share commits (group commit)', async (t) => {
   db.exec('CREATE TABLE t (v INTEGER)');
   const committer = new GroupCommitter(db, 100);
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-  const writes = Array.from({ length: 250 }, (_, i) => committer.run(() => insert.run(i).changes));
+  const writes = Array.from({ length: 250 }, (_, i) =>
+    committer.run(() => insert.run(i).changes, 'power_loss'),
+  );
   const failing = committer.run(() => {
     insert.run(-1);
     throw new Error('boom');
-  });
+  }, 'power_loss');
   await assert.rejects(failing, /unavailable|boom/i);
   assert.deepEqual(new Set(await Promise.all(writes)), new Set([1]));
   assert.equal(committer.counters.operations, 251);
   assert.equal(committer.counters.commits, 3, '251 operations in batches of at most 100');
   assert.equal(db.prepare('SELECT COUNT(*) FROM t').pluck().get(), 250, 'the failed op rolled back alone');
+});
+
+test('sqlite: power-loss writes commit with synchronous=FULL, crash-safe writes with NORMAL', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'wc-sqlite-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const { GroupCommitter } = await import('./group-commit.js');
+  const db = new Database(join(root, 'd.sqlite'));
+  t.after(() => db.close());
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (v INTEGER)');
+  const committer = new GroupCommitter(db, 100);
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const level = () => db.pragma('synchronous', { simple: true }) as number; // 2 FULL, 1 NORMAL
+
+  await committer.run(() => insert.run(1), 'crash');
+  assert.equal(level(), 1, 'a batch of crash-safe writes commits NORMAL');
+  assert.deepEqual(committer.counters, { commits: 1, fsyncedCommits: 0, operations: 1 });
+  await Promise.all([
+    committer.run(() => insert.run(2), 'crash'),
+    committer.run(() => insert.run(3), 'power_loss'),
+  ]);
+  assert.equal(level(), 2, 'one power-loss write makes the whole batch FULL');
+  assert.deepEqual(committer.counters, { commits: 2, fsyncedCommits: 1, operations: 3 });
 });
 
 test('sqlite: an unopenable path is WC_BUFFER_UNAVAILABLE', async (t) => {

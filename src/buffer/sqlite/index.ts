@@ -1,7 +1,9 @@
 /**
- * The default buffer: one embedded SQLite file (better-sqlite3, WAL, `synchronous=FULL`). Every write
- * goes through the group committer, so a resolved `append` (or ack, nack, lease) is on disk and many
- * concurrent writes share one fsync. Reads (depth, stats, dead-letter lists) run directly against the
+ * The default buffer: one embedded SQLite file (better-sqlite3, WAL). Every write goes through the group
+ * committer, so many concurrent writes share one commit. A resolved `append` (and every admin change) is
+ * fsynced (`synchronous=FULL`): it survives a power loss. Lease, ack, nack and release are committed
+ * without their own fsync: they survive a crash of the process, and a power loss can only make a message
+ * be delivered again, never lose it (group-commit.ts). Reads (depth, stats, dead-letter lists) run directly against the
  * last commit. One process owns a store; a second buffer object on the same file (a restart) sees
  * everything committed, leases included. Schema: migrations/, one file per operation in operations/.
  */
@@ -27,7 +29,7 @@ import type {
   StoredMessage,
 } from '../types.js';
 import { ChannelWatchers } from '../watchers.js';
-import { GroupCommitter } from './group-commit.js';
+import { GroupCommitter, type Durability } from './group-commit.js';
 import { DEFAULT_SQLITE_PATH, openStore } from './open.js';
 import { ack } from './operations/ack.js';
 import { append } from './operations/append.js';
@@ -92,27 +94,27 @@ class SqliteBuffer implements MessageBuffer {
 
   async append(message: NewMessage): Promise<StoredMessage> {
     const id = message.id ?? newMessageId();
-    const stored = await this.#write(message.channel, (ctx) => append(ctx, message, id));
+    const stored = await this.#write(message.channel, (ctx) => append(ctx, message, id), 'power_loss');
     this.#watchers.notify(message.channel);
     return stored;
   }
 
   lease(channel: string, consumerId: string, max: number, leaseMs?: number): Promise<StoredMessage[]> {
-    return this.#write(channel, (ctx) => lease(ctx, consumerId, max, leaseMs));
+    return this.#write(channel, (ctx) => lease(ctx, consumerId, max, leaseMs), 'crash');
   }
 
   ack(channel: string, consumerId: string, ids: readonly string[]): Promise<SettleResult[]> {
-    return this.#write(channel, (ctx) => ack(ctx, consumerId, ids));
+    return this.#write(channel, (ctx) => ack(ctx, consumerId, ids), 'crash');
   }
 
   async nack(channel: string, consumerId: string, id: string, options: NackOptions): Promise<NackResult> {
-    const result = await this.#write(channel, (ctx) => nack(ctx, consumerId, id, options));
+    const result = await this.#write(channel, (ctx) => nack(ctx, consumerId, id, options), 'crash');
     if (result.state === 'available') this.#watchers.notify(channel);
     return result;
   }
 
   async release(channel: string, consumerId: string, options: ReleaseOptions = {}): Promise<NackResult[]> {
-    const results = await this.#write(channel, (ctx) => release(ctx, consumerId, options));
+    const results = await this.#write(channel, (ctx) => release(ctx, consumerId, options), 'crash');
     if (results.some((r) => r.state === 'available')) this.#watchers.notify(channel);
     return results;
   }
@@ -123,11 +125,11 @@ class SqliteBuffer implements MessageBuffer {
     ids: readonly string[],
     leaseMs: number,
   ): Promise<SettleResult[]> {
-    return this.#write(channel, (ctx) => extendLease(ctx, consumerId, ids, leaseMs));
+    return this.#write(channel, (ctx) => extendLease(ctx, consumerId, ids, leaseMs), 'crash');
   }
 
   async reclaimExpired(channel: string): Promise<ReclaimResult> {
-    const result = await this.#write(channel, reclaim);
+    const result = await this.#write(channel, reclaim, 'crash');
     if (result.released > 0) this.#watchers.notify(channel);
     return result;
   }
@@ -137,13 +139,13 @@ class SqliteBuffer implements MessageBuffer {
   }
 
   async replayDeadLetters(channel: string, ids?: readonly string[]): Promise<number> {
-    const replayed = await this.#write(channel, (ctx) => replayDeadLetters(ctx, ids));
+    const replayed = await this.#write(channel, (ctx) => replayDeadLetters(ctx, ids), 'power_loss');
     if (replayed > 0) this.#watchers.notify(channel);
     return replayed;
   }
 
   purgeDeadLetters(channel: string, ids?: readonly string[]): Promise<number> {
-    return this.#write(channel, (ctx) => purgeDeadLetters(ctx, ids));
+    return this.#write(channel, (ctx) => purgeDeadLetters(ctx, ids), 'power_loss');
   }
 
   async depth(channel: string, webhookId?: string): Promise<number> {
@@ -163,7 +165,7 @@ class SqliteBuffer implements MessageBuffer {
   }
 
   async setChannelState(channel: string, state: unknown): Promise<void> {
-    await this.#write(channel, (ctx) => setChannelState(ctx.st, channel, state, ctx.now));
+    await this.#write(channel, (ctx) => setChannelState(ctx.st, channel, state, ctx.now), 'power_loss');
   }
 
   watch(channel: string, listener: () => void): () => void {
@@ -189,10 +191,10 @@ class SqliteBuffer implements MessageBuffer {
   }
 
   /** Queues a write for the next group commit. The clock is read when the batch runs. */
-  #write<T>(channel: string, op: (ctx: OpContext) => T): Promise<T> {
+  #write<T>(channel: string, op: (ctx: OpContext) => T, durability: Durability): Promise<T> {
     try {
       const settings = this.#channelSettings(channel);
-      return this.#committer.run(() => op({ st: this.#st, channel, settings, now: this.#now() }));
+      return this.#committer.run(() => op({ st: this.#st, channel, settings, now: this.#now() }), durability);
     } catch (error) {
       return Promise.reject(error);
     }
