@@ -248,27 +248,244 @@ test('redis: Redis goes away and comes back → unavailable, then recovers by it
   assert.equal(await buffer.depth('outage'), 2, 'the message from before the outage is still there');
 });
 
+/** The stream entry ids a consumer holds in the PEL (oldest first) and their message ids. */
+async function pelOf(prefix: string, channel: string, consumer: string): Promise<[string, string][]> {
+  assert.ok(admin);
+  const stream = `${prefix}:{${channel}}:stream`;
+  const rows = (await admin.xpending(stream, 'relay', '-', '+', 1000, consumer)) as [string][];
+  const out: [string, string][] = [];
+  for (const [sid] of rows) {
+    const entries = (await admin.xrange(stream, sid, sid)) as [string, string[]][];
+    const fields = entries[0]?.[1] ?? [];
+    out.push([sid, fields[fields.indexOf('id') + 1] ?? '']);
+  }
+  return out;
+}
+
+test('redis: keys of one channel, all under the prefix with the channel hash tag', { skip }, async (t) => {
+  const prefix = newPrefix();
+  const clock = createTestClock(Date.now());
+  const buffer = await open(t, prefix, { now: clock.now });
+  await buffer.ensureChannel('layout', { ttl_seconds: 60, retry_backoff: { initial: 1, max: 1 } });
+  const messages = [];
+  for (let i = 0; i < 5; i++) messages.push(await buffer.append(sampleMessage('layout')));
+  const leased = await buffer.lease('layout', 'c1', 4);
+  await buffer.ack('layout', 'c1', [leased[0]?.id ?? '']);
+  await buffer.nack('layout', 'c1', leased[1]?.id ?? '', { retry: false, reason: 'bad' });
+  await buffer.nack('layout', 'c1', leased[2]?.id ?? '', { retry: true, reason: 'HTTP 500' });
+  await buffer.setChannelState('layout', { token: 't' });
+  clock.advance(2_000);
+  await buffer.reclaimExpired('layout');
+  assert.ok(admin);
+  const base = `${prefix}:{layout}:`;
+  const keys = (await admin.keys(`${prefix}:*`)).sort();
+  assert.deepEqual(
+    keys,
+    [
+      'clock',
+      'dead-ids',
+      'dead-letters',
+      'errors',
+      'ids',
+      'meta',
+      'state',
+      'stream',
+      'ttl',
+      'webhook-depths',
+    ].map((name) => base + name),
+    'the sorted-set layout (ready, delayed, leased, live, expiry, dead, m:<id>) is not used',
+  );
+  for (const key of keys) assert.equal(await admin.ttl(key), -1, `${key} has no Redis TTL`);
+  assert.equal(await admin.type(`${base}stream`), 'stream');
+  assert.equal(await admin.type(`${base}dead-letters`), 'stream');
+  const groups = (await admin.xinfo('GROUPS', `${base}stream`)) as unknown[][];
+  assert.equal(groups.length, 1);
+  assert.equal(groups[0]?.[1], 'relay');
+});
+
 test(
-  'redis: nothing is trimmed and keys live under the prefix with the channel hash tag',
+  'redis: nothing is trimmed — the stream holds exactly the live messages after acks and dead letters',
+  { skip },
+  async (t) => {
+    const prefix = newPrefix();
+    const clock = createTestClock(Date.now());
+    const buffer = await open(t, prefix, { now: clock.now });
+    await buffer.ensureChannel('trim', { ttl_seconds: 600, retry_backoff: { initial: 0, max: 0 } });
+    const ids = [];
+    for (let i = 0; i < 40; i++) ids.push((await buffer.append(sampleMessage('trim'))).id);
+    const leased = await buffer.lease('trim', 'c1', 30, 5_000);
+    await buffer.ack(
+      'trim',
+      'c1',
+      leased.slice(0, 10).map((m) => m.id),
+    );
+    for (const m of leased.slice(10, 15)) await buffer.nack('trim', 'c1', m.id, { retry: false });
+    for (const m of leased.slice(15, 20)) await buffer.nack('trim', 'c1', m.id, { retry: true });
+    clock.advance(5_000); // leases 20..29 expire and are parked again
+    await buffer.reclaimExpired('trim');
+    await buffer.replayDeadLetters('trim', [leased[10]?.id ?? '']);
+
+    assert.ok(admin);
+    const stream = `${prefix}:{trim}:stream`;
+    const depth = await buffer.depth('trim');
+    assert.equal(depth, 40 - 10 - 5 + 1);
+    assert.equal(await admin.xlen(stream), depth, 'XLEN is the live depth');
+    const entries = (await admin.xrange(stream, '-', '+')) as [string, string[]][];
+    const live = new Set(entries.map(([, f]) => f[f.indexOf('id') + 1]));
+    const acked = new Set(leased.slice(0, 10).map((m) => m.id));
+    const dead = new Set(leased.slice(11, 15).map((m) => m.id));
+    assert.deepEqual(live, new Set(ids.filter((id) => !acked.has(id) && !dead.has(id))));
+    assert.equal(await admin.xlen(`${prefix}:{trim}:dead-letters`), (await buffer.stats('trim')).dead);
+    const info = (await admin.xinfo('STREAM', stream)) as unknown[];
+    assert.equal(info[info.indexOf('entries-added') + 1], 41, '40 appends + 1 replay, none trimmed away');
+  },
+);
+
+test('redis: two buffer objects sharing a channel never lease the same message', { skip }, async (t) => {
+  const prefix = newPrefix();
+  const clock = createTestClock(Date.now());
+  const a = await open(t, prefix, { now: clock.now });
+  const b = await open(t, prefix, { now: clock.now });
+  const settings = { retry_backoff: { initial: 0, max: 0 }, max_delivery_attempts: 100 };
+  await a.ensureChannel('shared', settings);
+  await b.ensureChannel('shared', settings);
+  const count = 300;
+  for (let i = 0; i < count; i++) await (i % 2 === 0 ? a : b).append(sampleMessage('shared'));
+  const acked = new Set<string>();
+  for (let round = 0; acked.size < count && round < 100; round++) {
+    // Four consumers on two instances lease at once; what one holds nobody else may get.
+    const batches = await Promise.all([
+      a.lease('shared', 'a1', 13, 1_000),
+      b.lease('shared', 'b1', 11, 1_000),
+      a.lease('shared', 'a2', 7, 1_000),
+      b.lease('shared', 'b2', 17, 1_000),
+    ]);
+    const held = batches.flat().map((m) => m.id);
+    assert.equal(new Set(held).size, held.length, `round ${round}: a message was leased twice`);
+    for (const id of held) assert.ok(!acked.has(id), 'an acked message came back');
+    // Some are acked, some nacked, the rest abandoned until their lease expires.
+    const consumers = ['a1', 'b1', 'a2', 'b2'];
+    await Promise.all(
+      batches.map(async (batch, i) => {
+        const consumer = consumers[i] ?? '';
+        const buffer = i % 2 === 0 ? a : b;
+        const toAck = batch.filter((_, j) => j % 3 === 0).map((m) => m.id);
+        const results = await buffer.ack('shared', consumer, toAck);
+        for (const r of results) {
+          assert.equal(r.outcome, 'ok');
+          acked.add(r.id);
+        }
+        for (const m of batch.filter((_, j) => j % 3 === 1)) {
+          assert.equal((await buffer.nack('shared', consumer, m.id, { retry: true })).outcome, 'ok');
+        }
+      }),
+    );
+    clock.advance(1_000);
+  }
+  assert.equal(acked.size, count, 'every message was eventually acked once');
+  assert.equal(await a.depth('shared'), 0);
+  assert.equal((await b.stats('shared')).acked_total, count);
+});
+
+test(
+  'redis: a lease survives a new buffer object and stays in the PEL of its consumer',
+  { skip },
+  async (t) => {
+    const prefix = newPrefix();
+    const clock = createTestClock(Date.now());
+    const noBackoff = { retry_backoff: { initial: 0, max: 0 } };
+    const first = await open(t, prefix, { now: clock.now });
+    await first.ensureChannel('survive', noBackoff);
+    const kept = await first.append(sampleMessage('survive'));
+    const other = await first.append(sampleMessage('survive'));
+    const [leased] = await first.lease('survive', 'c1', 1, 60_000);
+    assert.equal(leased?.id, kept.id);
+    await first.close(); // the process is gone; its lease is not
+
+    const second = await open(t, prefix, { now: clock.now });
+    await second.ensureChannel('survive', noBackoff);
+    assert.deepEqual(
+      (await pelOf(prefix, 'survive', 'c:c1')).map(([, id]) => id),
+      [kept.id],
+      'the lease is a PEL entry of consumer c:c1',
+    );
+    assert.deepEqual(
+      (await second.lease('survive', 'c2', 10, 120_000)).map((m) => m.id),
+      [other.id],
+    );
+    clock.advance(59_999);
+    assert.deepEqual(await second.reclaimExpired('survive'), { released: 0, deadLettered: 0, expired: 0 });
+    clock.advance(1);
+    assert.deepEqual(await second.reclaimExpired('survive'), { released: 1, deadLettered: 0, expired: 0 });
+    const again = await second.lease('survive', 'c3', 10);
+    assert.deepEqual(
+      again.map((m) => [m.id, m.delivery_count]),
+      [[kept.id, 2]],
+    );
+  },
+);
+
+test(
+  "redis: release returns exactly the consumer's PEL entries, then drops the consumer",
   { skip },
   async (t) => {
     const prefix = newPrefix();
     const buffer = await open(t, prefix);
-    await buffer.ensureChannel('layout');
-    const message = await buffer.append(sampleMessage('layout'));
+    await buffer.ensureChannel('pel', { retry_backoff: { initial: 0, max: 0 } });
+    for (let i = 0; i < 6; i++) await buffer.append(sampleMessage('pel'));
+    await buffer.lease('pel', 'c1', 2);
+    await buffer.lease('pel', 'c2', 2);
+    await buffer.lease('pel', 'c1', 1);
+    const held = await pelOf(prefix, 'pel', 'c:c1');
+    assert.equal(held.length, 3);
+    const released = await buffer.release('pel', 'c1');
+    assert.deepEqual(
+      released.map((r) => r.id),
+      held.map(([, id]) => id),
+    );
+    assert.ok(released.every((r) => r.outcome === 'ok' && r.state === 'available'));
+    assert.deepEqual(await pelOf(prefix, 'pel', 'c:c1'), []);
+    assert.deepEqual(
+      (await pelOf(prefix, 'pel', 'available')).map(([, id]) => id),
+      held.map(([, id]) => id),
+      'parked with the pseudo-consumer',
+    );
     assert.ok(admin);
-    const keys = (await admin.keys(`${prefix}:*`)).sort();
-    assert.deepEqual(keys, [
-      `${prefix}:{layout}:depths`,
-      `${prefix}:{layout}:expiry`,
-      `${prefix}:{layout}:live`,
-      `${prefix}:{layout}:m:${message.id}`,
-      `${prefix}:{layout}:meta`,
-      `${prefix}:{layout}:ready`,
-    ]);
-    for (const key of keys) assert.equal(await admin.ttl(key), -1, `${key} has no Redis TTL`);
+    const consumers = (await admin.xinfo('CONSUMERS', `${prefix}:{pel}:stream`, 'relay')) as unknown[][];
+    assert.deepEqual(consumers.map((c) => c[1]).sort(), ['available', 'c:c2'], 'c:c1 is gone from the group');
+    assert.equal((await buffer.stats('pel')).leased, 2);
   },
 );
+
+test(
+  'redis: lease deadlines and backoffs are exact to the millisecond of the injected clock',
+  { skip },
+  async (t) => {
+    const clock = createTestClock(Date.UTC(2030, 5, 1));
+    const buffer = await open(t, newPrefix(), { now: clock.now });
+    await buffer.ensureChannel('exact', {
+      retry_backoff: { initial: 0, max: 0 },
+      max_delivery_attempts: 1000,
+    });
+    await buffer.append(sampleMessage('exact'));
+    for (let i = 0; i < 150; i++) {
+      const leaseMs = 1_000 + (i % 13);
+      assert.equal((await buffer.lease('exact', 'c1', 1, leaseMs)).length, 1, `iteration ${i}`);
+      clock.advance(leaseMs - 1);
+      assert.deepEqual(await buffer.lease('exact', 'c2', 1), [], `iteration ${i}: not expired 1 ms early`);
+      clock.advance(1);
+      assert.equal((await buffer.reclaimExpired('exact')).released, 1, `iteration ${i}: expired on time`);
+    }
+  },
+);
+
+test('redis: a buffer clock the PEL cannot store is refused, not misread', { skip }, async (t) => {
+  const buffer = await open(t, newPrefix(), { now: () => Date.UTC(1999, 0, 1) });
+  await buffer.ensureChannel('old-clock');
+  await buffer.append(sampleMessage('old-clock'));
+  await assert.rejects(buffer.lease('old-clock', 'c1', 1), { code: 'WC_BUFFER_UNAVAILABLE' });
+  assert.equal(await buffer.depth('old-clock'), 1);
+});
 
 test('redis: scripts are reloaded after Redis lost its script cache (NOSCRIPT)', { skip }, async (t) => {
   const buffer = await open(t, newPrefix());

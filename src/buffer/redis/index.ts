@@ -77,7 +77,7 @@ import {
 import { DEFAULT_KEY_PREFIX, channelKeys, type ChannelKeys } from './keys.js';
 import { RemoteHints } from './notify.js';
 import { ack } from './operations/ack.js';
-import { append } from './operations/append.js';
+import { AppendBatcher } from './operations/append.js';
 import { getChannelState, setChannelState } from './operations/channel-state.js';
 import type { OpContext } from './operations/context.js';
 import { depth, stats, webhookDepths } from './operations/counts.js';
@@ -88,7 +88,7 @@ import { nack } from './operations/nack.js';
 import { reclaim } from './operations/reclaim.js';
 import { release } from './operations/release.js';
 import { retryDelayTable } from './retry-delays.js';
-import { defineScripts } from './scripts/index.js';
+import { DECLARE, defineScripts, runScript } from './scripts/index.js';
 
 export { DEFAULT_REDIS_URL } from './connection.js';
 export { DEFAULT_KEY_PREFIX } from './keys.js';
@@ -143,12 +143,16 @@ class RedisBuffer implements MessageBuffer {
   readonly #channels = new Map<string, Channel>();
   readonly #watchers = new ChannelWatchers();
   readonly #hints: RemoteHints;
+  readonly #appends: AppendBatcher;
+  readonly #logger: Logger;
   #closed = false;
 
   constructor(client: Redis, connection: ConnectionOptions, options: RedisBufferOptions, logger: Logger) {
     this.#client = client;
     this.#prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.#now = options.now ?? Date.now;
+    this.#appends = new AppendBatcher(client);
+    this.#logger = logger;
     const instanceId = randomBytes(8).toString('hex');
     this.#hints = new RemoteHints(
       client,
@@ -173,16 +177,24 @@ class RedisBuffer implements MessageBuffer {
   async ensureChannel(channel: string, settings?: Partial<ChannelSettings>): Promise<void> {
     this.#open();
     const resolved = resolveChannelSettings(settings);
-    this.#channels.set(channel, {
-      settings: resolved,
-      keys: channelKeys(this.#prefix, channel),
-      retryDelays: retryDelayTable(resolved),
-    });
+    const keys = channelKeys(this.#prefix, channel);
+    this.#channels.set(channel, { settings: resolved, keys, retryDelays: retryDelayTable(resolved) });
+    // Best effort: every script creates the stream, its group and the clock itself when they are
+    // missing, so a Redis that is down now (or loses its data later) only delays this.
+    if (this.#client.status !== 'ready') return;
+    try {
+      await runScript(this.#client, DECLARE, [keys.stream, keys.clock], []);
+    } catch (error) {
+      this.#logger.warn(
+        { err: { message: error instanceof Error ? error.message : String(error) } },
+        `redis buffer: could not create the stream of channel ${channel} yet`,
+      );
+    }
   }
 
   async append(message: NewMessage): Promise<StoredMessage> {
     const id = message.id ?? newMessageId();
-    const stored = await this.#run(message.channel, (ctx) => append(ctx, message, id));
+    const stored = await this.#run(message.channel, (ctx) => this.#appends.append(ctx, message, id));
     this.#wake(message.channel);
     return stored;
   }
@@ -282,6 +294,7 @@ class RedisBuffer implements MessageBuffer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#appends.flush(); // appends of this turn are sent before QUIT
     this.#watchers.clear();
     this.#hints.close();
     try {

@@ -1,36 +1,35 @@
 /**
  * Key names of the redis buffer. Every key of a channel carries the channel in a hash tag
  * (`<prefix>:{<channel>}:…`), so one channel's keys share a cluster slot and a script may touch them all.
+ * Names differ from the sorted-set layout this backend used before, except `meta` and `state`, whose
+ * meaning is unchanged (counters and channel state carry over).
  */
 
 /** Default key prefix (the reference's). */
 export const DEFAULT_KEY_PREFIX = 'webhook_connect';
 
-/**
- * The fixed keys of one channel, in the order the 8-key scripts take them (see scripts/lib.ts).
- * Message hashes are `<messagePrefix><id>`.
- */
+/** The fixed keys of one channel (see the layout in index.ts). */
 export interface ChannelKeys {
-  /** ZSET seq → id: available and due, FIFO by seq. */
-  readonly ready: string;
-  /** ZSET available_at → id: available, waiting for a retry backoff. */
-  readonly delayed: string;
-  /** ZSET lease deadline → id. */
-  readonly leased: string;
-  /** ZSET expires_at → id: the TTL index of available (ready + delayed) messages. */
-  readonly expiry: string;
-  /** ZSET seq → id: dead letters. */
-  readonly dead: string;
-  /** ZSET seq → id: live messages (available + leased); the head of an ordered channel, depth. */
-  readonly live: string;
+  /** STREAM of the live (available + leased) messages, with the consumer group `relay`. */
+  readonly stream: string;
+  /** STREAM of the dead letters, oldest first. */
+  readonly deadLetters: string;
+  /** HASH live message id → "<stream entry id> <webhook_id>". */
+  readonly ids: string;
+  /** HASH dead message id → dead-letter stream entry id. */
+  readonly deadIds: string;
+  /** ZSET expires_at → stream entry id: the TTL index of available messages. */
+  readonly ttl: string;
   /** HASH webhook_id → live count (queue-full checks, per-webhook depth). */
-  readonly depths: string;
-  /** HASH `seq` (the FIFO counter), `acked_total`, `expired_total`. */
+  readonly webhookDepths: string;
+  /** HASH live message id → last error a consumer reported with a nack. */
+  readonly errors: string;
+  /** HASH `acked_total`, `expired_total`. */
   readonly meta: string;
+  /** STREAM with one entry pending since time 0: its idle time is the PEL's clock (scripts/lib.ts). */
+  readonly clock: string;
   /** STRING: the channel state JSON (token rotation). */
   readonly state: string;
-  /** Prefix of the per-message hashes. */
-  readonly messagePrefix: string;
   /** Pub/Sub channel for cross-instance "messages may be available" hints (not a key). */
   readonly notify: string;
 }
@@ -38,21 +37,31 @@ export interface ChannelKeys {
 export function channelKeys(prefix: string, channel: string): ChannelKeys {
   const base = `${prefix}:{${channel}}:`;
   return {
-    ready: `${base}ready`,
-    delayed: `${base}delayed`,
-    leased: `${base}leased`,
-    expiry: `${base}expiry`,
-    dead: `${base}dead`,
-    live: `${base}live`,
-    depths: `${base}depths`,
+    stream: `${base}stream`,
+    deadLetters: `${base}dead-letters`,
+    ids: `${base}ids`,
+    deadIds: `${base}dead-ids`,
+    ttl: `${base}ttl`,
+    webhookDepths: `${base}webhook-depths`,
+    errors: `${base}errors`,
     meta: `${base}meta`,
+    clock: `${base}clock`,
     state: `${base}state`,
-    messagePrefix: `${base}m:`,
     notify: `${prefix}:notify:${channel}`,
   };
 }
 
-/** The eight keys the lease-lifecycle scripts (lease, nack, release, reclaim) take, in order. */
+/** The nine keys the lease-lifecycle scripts (lease, nack, release, reclaim) take, in order. */
 export function lifecycleKeys(keys: ChannelKeys): string[] {
-  return [keys.ready, keys.delayed, keys.leased, keys.expiry, keys.dead, keys.live, keys.depths, keys.meta];
+  return [
+    keys.stream,
+    keys.deadLetters,
+    keys.ids,
+    keys.deadIds,
+    keys.ttl,
+    keys.webhookDepths,
+    keys.meta,
+    keys.errors,
+    keys.clock,
+  ];
 }

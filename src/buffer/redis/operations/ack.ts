@@ -1,8 +1,9 @@
 import type { SettleOutcome, SettleResult } from '../../types.js';
 import { ACK, runScript } from '../scripts/index.js';
+import { pelConsumer } from '../scripts/lib.js';
 import type { OpContext } from './context.js';
 
-/** Deletes the leased messages `consumerId` owns and counts them as acked (one script for the batch). */
+/** XACK + XDEL of the leases `consumerId` owns, counted as acked (one script for the batch). */
 export async function ack(
   ctx: OpContext,
   consumerId: string,
@@ -13,8 +14,8 @@ export async function ack(
   const outcomes = (await runScript(
     ctx.client,
     ACK,
-    [keys.leased, keys.live, keys.depths, keys.meta],
-    [keys.messagePrefix, consumerId, ...ids],
+    [keys.stream, keys.ids, keys.webhookDepths, keys.meta, keys.errors],
+    [pelConsumer(consumerId), ...ids],
   )) as SettleOutcome[];
   return ids.map((id, i) => ({ id, outcome: outcomes[i] ?? 'not_found' }));
 }

@@ -16,11 +16,10 @@ export interface OpContext {
 
 /** The ARGV block every lifecycle script starts with (scripts/lib.ts). */
 export function lifecycleArgs(ctx: OpContext): ScriptArg[] {
-  return [
-    ctx.keys.messagePrefix,
-    ctx.now,
-    ctx.settings.max_delivery_attempts,
-    ctx.retryDelays.length,
-    ...ctx.retryDelays,
-  ];
+  return [ctx.now, ctx.settings.max_delivery_attempts, ctx.retryDelays.length, ...ctx.retryDelays];
+}
+
+/** Whole milliseconds: PEL delivery times have no fractions. */
+export function wholeMs(ms: number): number {
+  return Math.max(0, Math.round(ms));
 }

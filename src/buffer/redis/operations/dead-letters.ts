@@ -10,16 +10,11 @@ const BATCH = 500;
 export async function listDeadLetters(ctx: OpContext, options: ListOptions): Promise<DeadLetter[]> {
   const limit = Math.max(0, Math.floor(options.limit ?? 100));
   const offset = Math.max(0, Math.floor(options.offset ?? 0));
-  const rows = await runScriptBuffer(
-    ctx.client,
-    DEAD_LETTERS,
-    [ctx.keys.dead],
-    [ctx.keys.messagePrefix, offset, limit],
-  );
+  const rows = await runScriptBuffer(ctx.client, DEAD_LETTERS, [ctx.keys.deadLetters], [offset, limit]);
   return (rows as unknown[]).map((row) => decodeDeadLetter(ctx.channel, row));
 }
 
-/** Dead letters back to available now, with `delivery_count` 0 and a fresh TTL. */
+/** Dead letters back to the live stream, available now, with `delivery_count` 0 and a fresh TTL. */
 export async function replayDeadLetters(ctx: OpContext, ids: readonly string[] | undefined): Promise<number> {
   const { keys } = ctx;
   const ttlMs = expiresAt(ctx.settings, 0);
@@ -27,8 +22,8 @@ export async function replayDeadLetters(ctx: OpContext, ids: readonly string[] |
     runScript(
       ctx.client,
       REPLAY,
-      [keys.ready, keys.expiry, keys.dead, keys.live, keys.depths],
-      [keys.messagePrefix, ctx.now, ttlMs, BATCH, ...batch],
+      [keys.stream, keys.deadLetters, keys.ids, keys.deadIds, keys.ttl, keys.webhookDepths],
+      [ctx.now, ttlMs, BATCH, ...batch],
     ) as Promise<number>;
   return inBatches(ids, run);
 }
@@ -38,8 +33,8 @@ export async function purgeDeadLetters(ctx: OpContext, ids: readonly string[] | 
     runScript(
       ctx.client,
       PURGE,
-      [ctx.keys.dead],
-      [ctx.keys.messagePrefix, BATCH, ...batch],
+      [ctx.keys.deadLetters, ctx.keys.deadIds],
+      [BATCH, ...batch],
     ) as Promise<number>;
   return inBatches(ids, run);
 }

@@ -1,7 +1,8 @@
 import { leaseLengthMs } from '../../lifecycle.js';
 import type { SettleOutcome, SettleResult } from '../../types.js';
 import { EXTEND_LEASE, runScript } from '../scripts/index.js';
-import type { OpContext } from './context.js';
+import { pelConsumer } from '../scripts/lib.js';
+import { wholeMs, type OpContext } from './context.js';
 
 /** Moves the deadline of the leases `consumerId` owns to now + `leaseMs`. */
 export async function extendLease(
@@ -11,12 +12,12 @@ export async function extendLease(
   leaseMs: number,
 ): Promise<SettleResult[]> {
   if (ids.length === 0) return [];
-  const deadline = ctx.now + leaseLengthMs(ctx.settings, leaseMs);
+  const deadline = ctx.now + wholeMs(leaseLengthMs(ctx.settings, leaseMs));
   const outcomes = (await runScript(
     ctx.client,
     EXTEND_LEASE,
-    [ctx.keys.leased],
-    [ctx.keys.messagePrefix, consumerId, deadline, ...ids],
+    [ctx.keys.stream, ctx.keys.ids, ctx.keys.clock],
+    [pelConsumer(consumerId), deadline, ...ids],
   )) as SettleOutcome[];
   return ids.map((id, i) => ({ id, outcome: outcomes[i] ?? 'not_found' }));
 }

@@ -2,7 +2,8 @@ import { retryDelayMs } from '../../lifecycle.js';
 import type { NackOptions, NackResult, SettleOutcome } from '../../types.js';
 import { lifecycleKeys } from '../keys.js';
 import { NACK, runScript } from '../scripts/index.js';
-import { lifecycleArgs, type OpContext } from './context.js';
+import { pelConsumer } from '../scripts/lib.js';
+import { lifecycleArgs, wholeMs, type OpContext } from './context.js';
 
 /** Retry after backoff (dead when attempts are used), or dead letter with the given reason. */
 export async function nack(
@@ -13,11 +14,11 @@ export async function nack(
 ): Promise<NackResult> {
   const delay =
     options.delaySeconds !== undefined && Number.isFinite(options.delaySeconds)
-      ? retryDelayMs(ctx.settings, 0, options.delaySeconds)
+      ? wholeMs(retryDelayMs(ctx.settings, 0, options.delaySeconds))
       : '';
   const reply = (await runScript(ctx.client, NACK, lifecycleKeys(ctx.keys), [
     ...lifecycleArgs(ctx),
-    consumerId,
+    pelConsumer(consumerId),
     id,
     options.retry ? 1 : 0,
     delay,

@@ -1,6 +1,7 @@
 import type { NackResult, ReleaseOptions, SettleOutcome } from '../../types.js';
 import { lifecycleKeys } from '../keys.js';
 import { RELEASE, runScript } from '../scripts/index.js';
+import { pelConsumer } from '../scripts/lib.js';
 import { lifecycleArgs, type OpContext } from './context.js';
 
 /** A consumer's leases back to the queue; without `countAttempt` at once and with the count undone. */
@@ -12,7 +13,7 @@ export async function release(
   if (options.ids !== undefined && options.ids.length === 0) return [];
   const rows = (await runScript(ctx.client, RELEASE, lifecycleKeys(ctx.keys), [
     ...lifecycleArgs(ctx),
-    consumerId,
+    pelConsumer(consumerId),
     options.countAttempt === false ? 0 : 1,
     ...(options.ids ?? []),
   ])) as [string, SettleOutcome, ('available' | 'dead')?][];

@@ -1,8 +1,8 @@
-import type { RedisScript } from './lib.js';
+import { plainScript, type RedisScript } from './lib.js';
 
 /**
- * Dead letters oldest first (by append order).
- * KEYS: dead. ARGV: message-hash prefix, offset, limit.
+ * Dead letters oldest first (in the order they died).
+ * KEYS: dead. ARGV: offset, limit.
  * Returns one array per dead letter: id, webhook_id, data, body, received_at, expires_at,
  * delivery_count, reason, last_error (nil when none), dead_at.
  */
@@ -10,15 +10,19 @@ export const DEAD_LETTERS: RedisScript = {
   name: 'wcDeadLetters1',
   keys: 1,
   readOnly: true,
-  lua: `
-local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+  lua: plainScript(
+    'dead = KEYS[1]',
+    `
+local offset, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out = {}
 if limit < 1 then return out end
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], offset, offset + limit - 1)) do
-  local f = redis.call('HMGET', ARGV[1] .. id, 'webhook_id', 'data', 'body', 'received_at', 'expires_at',
-    'delivery_count', 'reason', 'last_error', 'dead_at')
-  if f[1] then out[#out + 1] = { id, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9] } end
+local entries = redis.call('XRANGE', K.dead, '-', '+', 'COUNT', offset + limit)
+for i = offset + 1, #entries do
+  local m = field_map(entries[i][2])
+  out[#out + 1] = { m.id, m.webhook_id, m.data, m.body, m.received_at, m.expires_at, m.delivery_count,
+    m.reason, m.last_error or false, m.dead_at }
 end
 return out
 `,
+  ),
 };

@@ -4,25 +4,25 @@
  * restarted Redis), so scripts are never shipped twice per connection.
  */
 import type { Redis } from 'ioredis';
-import { ACK } from './ack-4.js';
-import { APPEND } from './append-7.js';
+import { ACK } from './ack-5.js';
+import { APPEND } from './append-5.js';
 import { DEAD_LETTERS } from './dead-letters-1.js';
-import { EXTEND_LEASE } from './extend-lease-1.js';
-import { LEASE } from './lease-8.js';
+import { DECLARE } from './declare-2.js';
+import { EXTEND_LEASE } from './extend-lease-3.js';
+import { LEASE } from './lease-9.js';
 import type { RedisScript } from './lib.js';
-import { NACK } from './nack-8.js';
-import { PURGE } from './purge-1.js';
-import { RECLAIM } from './reclaim-8.js';
-import { RELEASE } from './release-8.js';
-import { REPLAY } from './replay-5.js';
+import { NACK } from './nack-9.js';
+import { PURGE } from './purge-2.js';
+import { RECLAIM } from './reclaim-9.js';
+import { RELEASE } from './release-9.js';
+import { REPLAY } from './replay-6.js';
+import { STATS } from './stats-3.js';
 
-export { ACK, APPEND, DEAD_LETTERS, EXTEND_LEASE, LEASE, NACK, PURGE, RECLAIM, RELEASE, REPLAY };
-export type { RedisScript } from './lib.js';
-
-export const SCRIPTS: readonly RedisScript[] = [
+export {
   ACK,
   APPEND,
   DEAD_LETTERS,
+  DECLARE,
   EXTEND_LEASE,
   LEASE,
   NACK,
@@ -30,6 +30,23 @@ export const SCRIPTS: readonly RedisScript[] = [
   RECLAIM,
   RELEASE,
   REPLAY,
+  STATS,
+};
+export type { RedisScript } from './lib.js';
+
+export const SCRIPTS: readonly RedisScript[] = [
+  ACK,
+  APPEND,
+  DEAD_LETTERS,
+  DECLARE,
+  EXTEND_LEASE,
+  LEASE,
+  NACK,
+  PURGE,
+  RECLAIM,
+  RELEASE,
+  REPLAY,
+  STATS,
 ];
 
 export type ScriptArg = string | number | Buffer;
