@@ -10,12 +10,12 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import type { RabbitmqBuffer } from '../../src/buffer/rabbitmq/index.js';
 import { createBuffer } from '../../src/buffer/registry.js';
 import type { MessageBuffer } from '../../src/buffer/types.js';
+import { CuttableProxy, reachable } from '../harness/cuttable-proxy.js';
 import { startTestReceiver, type TestReceiver } from '../harness/receiver.js';
 import { ADMIN, auth, http, post, relayWebhook, waitFor, WsClient, type HttpAnswer } from './helpers.js';
 
@@ -24,58 +24,6 @@ const SERVICES = {
   redis: { host: '127.0.0.1', port: 6379 },
   rabbitmq: { host: '127.0.0.1', port: 5672 },
 } as const;
-
-/** A TCP proxy to a service that can be cut (listener closed, every socket destroyed) and restored. */
-class CuttableProxy {
-  readonly #target: { host: string; port: number };
-  readonly #sockets = new Set<Socket>();
-  #server: Server | undefined;
-  port = 0;
-
-  constructor(target: { host: string; port: number }) {
-    this.#target = target;
-  }
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.#target);
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('close', () => this.#sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as { port: number }).port;
-    this.#server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    for (const socket of this.#sockets) socket.destroy();
-    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
-  }
-}
-
-function reachable(target: { host: string; port: number }): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ ...target, timeout: 1000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
 
 let receiver: TestReceiver | undefined;
 let proxy: CuttableProxy | undefined;
