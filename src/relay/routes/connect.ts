@@ -17,6 +17,7 @@ import {
 } from '../../protocol/frames.js';
 import { WebhookConnectError } from '../../shared/errors.js';
 import type { IpRange } from '../../shared/ip.js';
+import { authGuardOf } from '../auth-guard.js';
 import { clientIp, headerValue, intParam, invalidRequest, presentedToken, viaBuffer } from '../http.js';
 import { channelOfConnectionId, type RelayService } from '../service.js';
 import type { Session, SessionTransport } from '../session.js';
@@ -34,6 +35,17 @@ type Query = Record<string, unknown>;
 
 export function registerConnectRoutes(app: FastifyInstance, options: ConnectRoutesOptions): void {
   const { service } = options;
+  const guard = authGuardOf(service);
+  const ipOf = (request: FastifyRequest) =>
+    clientIp(request.raw.socket.remoteAddress, request.headers, options.trustedProxies);
+  /** A channel-token check counted by the guessing limit (`auth-guard.ts`); refused (429) over it. */
+  const tokenAccepted = async (request: FastifyRequest, channel: string, token: string) => {
+    const ip = ipOf(request);
+    guard.check(ip);
+    if (await service.authorize(channel, token)) return true;
+    guard.failed(ip);
+    return false;
+  };
 
   const requireRunning = () => {
     if (!service.running) throw new WebhookConnectError('WC_RELAY_NOT_RUNNING', { retryAfterSeconds: 5 });
@@ -45,10 +57,11 @@ export function registerConnectRoutes(app: FastifyInstance, options: ConnectRout
     const channel = request.params.channel;
     const token = presentedToken(request.headers, request.query, true);
     if (token === undefined) throw new WebhookConnectError('WC_CONNECT_TOKEN_MISSING');
-    if (!(await service.authorize(channel, token))) throw new WebhookConnectError('WC_CONNECT_TOKEN_INVALID');
+    if (!(await tokenAccepted(request, channel, token)))
+      throw new WebhookConnectError('WC_CONNECT_TOKEN_INVALID');
     const definition = service.channel(channel);
     if (definition === undefined) throw new WebhookConnectError('WC_CHANNEL_NOT_FOUND');
-    const ip = clientIp(request.raw.socket.remoteAddress, request.headers, options.trustedProxies);
+    const ip = ipOf(request);
     if (!service.ipAllowed(channel, ip)) throw new WebhookConnectError('WC_CONNECT_IP_DENIED');
     if (service.draining) throw new WebhookConnectError('WC_SHUTTING_DOWN', { retryAfterSeconds: 5 });
     return { channel, definition, ip };
@@ -177,9 +190,9 @@ export function registerConnectRoutes(app: FastifyInstance, options: ConnectRout
     const channel = service.session(connectionId)?.channel ?? channelOfConnectionId(connectionId);
     if (channel === undefined || service.channel(channel) === undefined)
       throw new WebhookConnectError('WC_CONNECTION_NOT_FOUND');
-    if (!(await service.authorize(channel, token)))
+    if (!(await tokenAccepted(request, channel, token)))
       throw new WebhookConnectError('WC_CONNECT_TOKEN_INVALID', { detail: 'Invalid token' });
-    const ip = clientIp(request.raw.socket.remoteAddress, request.headers, options.trustedProxies);
+    const ip = ipOf(request);
     if (!service.ipAllowed(channel, ip)) throw new WebhookConnectError('WC_CONNECT_IP_DENIED');
     const results = await viaBuffer(() => service.settle(channel, connectionId, frame));
     if (!batch) {
@@ -199,7 +212,7 @@ export function registerConnectRoutes(app: FastifyInstance, options: ConnectRout
     const token = presentedToken(request.headers, undefined, false);
     if (token === undefined) throw invalidRequest('Authorization header is required');
     const channel = request.params.channel;
-    if (!(await service.authorize(channel, token)))
+    if (!(await tokenAccepted(request, channel, token)))
       throw new WebhookConnectError('WC_CONNECT_TOKEN_INVALID', { detail: 'Invalid token' });
     const stats = await viaBuffer(() => channelStats(service, channel));
     return { channel, connected: true, stats, server_time: new Date().toISOString() };

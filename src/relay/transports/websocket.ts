@@ -3,6 +3,7 @@
  * event with `ws` in noServer mode. Every handshake to the route is accepted and then judged, so a
  * client can tell the outcomes apart by close code: 4002 unknown channel, 4001 invalid token (or an
  * address outside `allowed_ips`), 4003 `max_connections`; eviction and admin disconnect close with 4004.
+ * An address over the failed-token limit (`auth-guard.ts`) is refused before the upgrade: HTTP 429.
  * A binary frame closes with 1003; a malformed text frame is logged and ignored — the reader never dies.
  * Any client frame (and a ping) counts as a heartbeat.
  */
@@ -12,6 +13,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../observability/logger.js';
 import { CLOSE_CODES, CLOSE_REASONS, CONNECTOR_ID_HEADER, parseClientFrame } from '../../protocol/frames.js';
 import type { IpRange } from '../../shared/ip.js';
+import { authGuardOf } from '../auth-guard.js';
 import { clientIp, headerValue, presentedToken } from '../http.js';
 import type { RelayService } from '../service.js';
 import type { SessionTransport } from '../session.js';
@@ -40,12 +42,22 @@ let connectorCounter = 0;
 export function attachWebSocket(server: Server, options: WebSocketTransportOptions): WebSocketEndpoint {
   const { service, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
+  const guard = authGuardOf(service);
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     const match = ROUTE.exec(path);
     if (match === null) return reject(socket, 404, 'Not Found');
     if (!service.running) return reject(socket, 503, 'Service Unavailable');
+    const wait = guard.blockedFor(
+      clientIp(request.socket.remoteAddress, request.headers, options.trustedProxies),
+    );
+    if (wait > 0) {
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: ${wait}\r\nContent-Length: 0\r\n\r\n`,
+      );
+      return;
+    }
     wss.handleUpgrade(request, socket, head, (ws) => {
       void onConnection(ws, request, match[1] as string).catch((error: unknown) => {
         logger.error({ err: error }, 'websocket session failed');
@@ -72,7 +84,10 @@ export function attachWebSocket(server: Server, options: WebSocketTransportOptio
     const early: { data: Buffer; binary: boolean }[] = [];
     const keepEarly = (data: Buffer, binary: boolean) => early.push({ data, binary });
     ws.on('message', keepEarly);
-    if (!(await service.authorize(channel, token))) return closeWith(ws, CLOSE_CODES.INVALID_TOKEN);
+    if (!(await service.authorize(channel, token))) {
+      guard.failed(ip);
+      return closeWith(ws, CLOSE_CODES.INVALID_TOKEN);
+    }
     if (!service.ipAllowed(channel, ip)) {
       return ws.close(CLOSE_CODES.INVALID_TOKEN, 'Connector address not allowed');
     }
