@@ -1,6 +1,6 @@
 /**
- * How a message is stored in its hash and read back from script replies. The body is stored as raw
- * bytes (field `body`); the rest of the immutable request (`payload`, `content_type`, `headers`,
+ * How a message is stored in its stream entry and read back from script replies. The body is stored as
+ * raw bytes (field `body`); the rest of the immutable request (`payload`, `content_type`, `headers`,
  * `query`, `metadata`) is one JSON field `data`, written once at append.
  */
 import type { DeadLetter, NewMessage, StoredMessage } from '../types.js';

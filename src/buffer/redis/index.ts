@@ -1,42 +1,71 @@
 /**
- * The distributed buffer: Redis, shared by any number of receiver instances. Every state change is one
- * Lua script (EVALSHA) that checks and moves a message atomically, so two instances can never lease the
- * same message, and every time decision uses the buffer's clock passed into the script (never Redis's
- * clock or key TTLs).
+ * The distributed buffer: Redis Streams with one consumer group per channel, shared by any number of
+ * receiver instances. Every state change is one Lua script (EVALSHA) that checks and moves a message
+ * atomically, so two instances can never lease the same message, and every time decision follows the
+ * buffer's clock (`BufferOptions.now`) to the millisecond, not Redis's clock.
  *
  * ## Key layout (prefix `P`, default `webhook_connect`; channel `C` in a hash tag)
  *
  * ```
- * P:{C}:m:<id>   HASH   one message: webhook_id, data (JSON: payload, content_type, headers, query,
- *                       metadata), body (raw bytes), received_at, expires_at, delivery_count, seq,
- *                       state (available | leased | dead), owner, reason, last_error, dead_at
- * P:{C}:ready    ZSET   seq → id          available and due, FIFO
- * P:{C}:delayed  ZSET   available_at → id available, waiting for a retry backoff
- * P:{C}:leased   ZSET   deadline → id     leased (the owner is in the message hash)
- * P:{C}:expiry   ZSET   expires_at → id   TTL index of available messages
- * P:{C}:dead     ZSET   seq → id          dead letters, oldest first
- * P:{C}:live     ZSET   seq → id          available + leased: depth, head of an ordered channel
- * P:{C}:depths   HASH   webhook_id → live count (queue-full check, per-webhook depth)
- * P:{C}:meta     HASH   seq (FIFO counter), acked_total, expired_total
- * P:{C}:state    STRING channel state JSON (token rotation), shared by every instance
- * P:notify:C     Pub/Sub topic: "messages may be available" hints between instances
+ * P:{C}:stream          STREAM exactly the live messages (available + leased), one immutable entry each:
+ *                              id, webhook_id, data (JSON: payload, content_type, headers, query, metadata),
+ *                              body (raw bytes), received_at, expires_at; consumer group `relay`
+ * P:{C}:ids             HASH   message id → "<stream entry id> <webhook_id>" (live messages)
+ * P:{C}:ttl             ZSET   expires_at → stream entry id: TTL index of available messages
+ * P:{C}:webhook-depths  HASH   webhook_id → live count (queue-full check, per-webhook depth)
+ * P:{C}:errors          HASH   message id → last error a consumer reported (live messages)
+ * P:{C}:dead-letters    STREAM dead letters in the order they died: the entry's fields + delivery_count,
+ *                              reason, dead_at, last_error
+ * P:{C}:dead-ids        HASH   message id → dead-letter entry id (duplicate check, replay, purge by id)
+ * P:{C}:meta            HASH   acked_total, expired_total
+ * P:{C}:clock           STREAM one entry pending since time 0: its idle time is the PEL's clock
+ * P:{C}:state           STRING channel state JSON (token rotation), shared by every instance
+ * P:notify:C            Pub/Sub topic: "messages may be available" hints between instances
  * ```
  *
- * ## Lifecycle (the contract's state machine, types.ts)
+ * ## Lifecycle (the contract's state machine, types.ts, on a stream and its PEL)
  *
- * - append: `m:<id>` + ready + expiry + live, depths + 1 (refused when depths ≥ max_queue_size).
- * - lease: first reclaim (leased with deadline ≤ now → fail_delivery; expiry ≤ now → dead `expired`)
- *   and promote due retries (delayed → ready), then ready → leased with delivery_count + 1 and
- *   deadline = now + lease length. An ordered channel leases only the head of `live`, if it is ready.
- * - ack: the message is deleted (hash and indexes), acked_total + 1.
+ * A live message is a stream entry in one of three places, and the pending entries list (PEL) of the
+ * group says which; its PEL delivery counter is `delivery_count`:
+ *
+ * - **new** (available, never delivered): after the group's last-delivered id, not in the PEL.
+ * - **leased**: in the PEL of the consumer `c:<consumer id>`; the PEL delivery time is the lease deadline.
+ * - **parked** (available again after a delivery): in the PEL of the pseudo-consumer `available` (no
+ *   consumer id can have that name); the PEL delivery time is when it may be leased again.
+ *
+ * A time `t` is stored as the PEL delivery time `t − 10^12` (`XCLAIM … TIME`), because Redis replaces a
+ * delivery time in its future by its now; scripts/lib.ts explains how a script reads it back exactly.
+ *
+ * Transitions:
+ *
+ * - append → new: `XADD` (refused when webhook-depths ≥ max_queue_size or the id is live or dead).
+ *   Appends of one event-loop turn go to Redis as one script call (operations/append.ts).
+ * - lease: first the reclaim below, then parked entries due by now, oldest first (`XCLAIM` to the
+ *   consumer, which counts the delivery), then new ones (`XREADGROUP … >`, count 1); the deadline is set
+ *   with `XCLAIM … TIME`. An ordered channel leases only the first stream entry, when it is new or parked
+ *   and due. A new entry past its TTL goes dead `expired`; one received after now is parked until then.
+ * - ack: `XACK` + `XDEL`, acked_total + 1. Nothing is ever trimmed: an entry leaves the stream only by
+ *   ack or by becoming a dead letter, so `XLEN` is the live depth.
  * - failed delivery (nack with retry, expired lease, counted release): dead `max_delivery_attempts` when
- *   delivery_count ≥ max_delivery_attempts, else ready (no backoff) or delayed until now + backoff.
- * - nack without retry: dead with the reason. Dead letters keep their hash until purged; replay puts
- *   them back in ready at their old position with delivery_count 0 and a fresh TTL.
+ *   delivery_count ≥ max_delivery_attempts, else parked until now + backoff (`XCLAIM … JUSTID` to the
+ *   pseudo-consumer keeps the count). A release that does not count the attempt parks it due now with
+ *   the count decremented (`RETRYCOUNT`).
+ * - reclaim (in every lease, and reclaimExpired): for each relay consumer in the group, its PEL entries
+ *   whose deadline ≤ now take the failed-delivery path; available entries whose expires_at ≤ now (the
+ *   ttl index) go dead `expired`, counted. Expired leases are found with `XPENDING … IDLE` per consumer
+ *   and moved with `XCLAIM`, not with `XAUTOCLAIM`: XAUTOCLAIM compares against Redis's clock as sampled
+ *   inside that command (on Redis 7.0 it can differ from any reading the script can take, so it could
+ *   take a lease a millisecond early and then cannot put its time back), it overwrites the delivery time
+ *   with Redis's now, and it does not say who held an entry, while a parked entry that is due must stay
+ *   parked. XPENDING is read-only, so its answer can be checked against the clock stream first.
+ * - dead (nack without retry, attempts used, TTL): `XADD` to dead-letters, `XACK` + `XDEL` from the stream.
+ *   Replay `XADD`s it to the stream again as a new entry (delivery_count 0, fresh TTL) and deletes the
+ *   dead letter; purge deletes it.
  *
- * Nothing is trimmed: a message leaves Redis only by ack or purge. Streams with consumer groups were
- * considered and not used: a pending entry's idle time runs on Redis's clock, XCLAIM cannot delay a
- * redelivery for a backoff, and a stream has no per-message `available_at`, TTL or head-of-line check.
+ * A consumer left holding nothing is deleted from the group (`XGROUP DELCONSUMER`) by release and by
+ * reclaim, so consumers of ended sessions do not pile up; a consumer reappears with its next lease.
+ * Every script creates the stream, its group and the clock stream when missing (ensureChannel does it
+ * up front), so a Redis that lost its data serves again without a restart.
  *
  * Durability: a resolved `append` is in Redis memory; whether it survives a Redis crash is Redis's
  * persistence setting (`appendonly yes`; `appendfsync always` for power-loss safety, `everysec` loses at
