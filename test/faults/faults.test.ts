@@ -10,37 +10,26 @@
  * stay within about 3 minutes. Every wait polls for its condition with a 60 s deadline; every process is
  * SIGKILLed and the temp dir removed in `finally` (Stack.dispose).
  *
- * Only the sqlite buffer runs here (it needs no service); the Redis and RabbitMQ variants of the same
- * delivery paths are covered by test/e2e (connector SIGKILL, receiver restart, 400 dead letters).
+ * Only the sqlite buffer runs here (it needs no service); the scenarios that apply to the distributed
+ * buffers (connector and receiver kills) run on Redis and RabbitMQ in `distributed.test.ts`, the buffer
+ * outage in `buffer-outage.test.ts`; the scenario bodies are in `scenarios.ts`.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { RecordedRequest, TargetMode } from '../harness/recording-target.js';
-import { Stack, waitUntil, type StackOptions } from '../e2e/stack.js';
+import { waitUntil, type Stack, type StackOptions } from '../e2e/stack.js';
 import { adminCall, Ledger, prng } from './ledger.js';
+import {
+  connectorKilledMidStream,
+  DEADLINE_MS,
+  killProc,
+  receiverKilledMidDelivery,
+  receiverKilledMidIngest,
+  withStack as withBufferStack,
+} from './scenarios.js';
 
-const DEADLINE_MS = 60_000;
-
-type Proc = NonNullable<Stack['connector']>;
-
-async function withStack(options: Partial<StackOptions>, body: (stack: Stack) => Promise<void>) {
-  const stack = await Stack.start({ buffer: 'sqlite', transport: 'websocket', ...options });
-  try {
-    await body(stack);
-  } catch (error) {
-    if (error instanceof Error) error.message += `\n${stack.describe()}`;
-    throw error;
-  } finally {
-    await stack.dispose();
-  }
-}
-
-function killProc(proc: Proc | undefined): Promise<void> {
-  if (proc === undefined || proc.exited()) return Promise.resolve();
-  return new Promise((resolve) => {
-    proc.child.once('exit', () => resolve());
-    proc.child.kill('SIGKILL');
-  });
+function withStack(options: Partial<StackOptions>, body: (stack: Stack) => Promise<void>) {
+  return withBufferStack({ buffer: 'sqlite', ...options }, body);
 }
 
 interface Stats {
@@ -64,48 +53,13 @@ async function deadLetters(stack: Stack): Promise<DeadLetter[]> {
 describe('fault injection (sqlite buffer, real processes)', { concurrency: 1 }, () => {
   test('(1) connector SIGKILLed mid-stream and restarted: every accepted webhook delivered', async () => {
     // 500 messages, not the issue's 5,000: CI time is limited; the kill/restart path is the same.
-    const COUNT = 500;
-    await withStack({}, async (stack) => {
-      stack.target.setDelay(60); // keeps deliveries in progress when the kill comes
-      const ledger = new Ledger('connector-sigkill', stack);
-      const posting = ledger.post(COUNT, 10);
-      await waitUntil(() => ledger.deliveries().size >= 100, '100 deliveries before the kill', DEADLINE_MS);
-      await stack.killConnector();
-      const beforeRestart = ledger.deliveries().size;
-      await posting;
-      assert.equal(ledger.accepted.size, COUNT, 'the receiver accepted every post (it never went away)');
-      assert.ok(beforeRestart < COUNT, 'the connector was killed before it delivered everything');
-      await stack.startConnector('restarted');
-      await ledger.settle(DEADLINE_MS, `${beforeRestart} delivered before the kill`);
-    });
+    await withStack({}, (stack) => connectorKilledMidStream(stack, 'connector-sigkill', 500, 100));
   });
 
   test('(2) receiver SIGKILLed mid-ingest and restarted on the same sqlite file: no accepted webhook lost', async () => {
-    await withStack({}, async (stack) => {
-      const ledger = new Ledger('receiver-sigkill', stack);
-      let stopPosting = false;
-      const posting = ledger.post(100_000, 8, () => stopPosting);
-      await waitUntil(() => ledger.accepted.size >= 150, '150 accepted posts before the kill', DEADLINE_MS);
-      const receiver = stack.receiver;
-      await killProc(receiver);
-      const acceptedAtKill = ledger.accepted.size;
-      // Posts keep going while the receiver is down: they must fail (never a 200).
-      await waitUntil(
-        () => [...ledger.refusals.values()].reduce((a, b) => a + b, 0) >= 20,
-        '20 refused posts while the receiver is down',
-        DEADLINE_MS,
-      );
-      assert.equal(ledger.accepted.size, acceptedAtKill, 'no post is accepted while the receiver is dead');
-      await stack.startReceiver();
-      await waitUntil(
-        () => ledger.accepted.size >= acceptedAtKill + 100,
-        '100 more accepted posts after the restart',
-        DEADLINE_MS,
-      );
-      stopPosting = true;
-      await posting;
-      await ledger.settle(DEADLINE_MS, `${acceptedAtKill} accepted before the kill`);
-    });
+    await withStack({}, (stack) =>
+      receiverKilledMidIngest(stack, 'receiver-sigkill', { before: 150, refusedWhileDown: 20, after: 100 }),
+    );
   });
 
   test('(3) target flapping (random 500s and stalls beyond the connector timeout) → eventual delivery', async () => {
@@ -251,5 +205,11 @@ describe('fault injection (sqlite buffer, real processes)', { concurrency: 1 }, 
       const bySecond = stack.target.requests.filter((request) => request.path === '/second').length;
       assert.ok(bySecond > 0, 'the surviving connector delivered');
     });
+  });
+
+  test('(8) receiver SIGKILLed mid-delivery, a new one started on the same sqlite file: the connector reconnects, every accepted webhook delivered', async () => {
+    await withStack({}, (stack) =>
+      receiverKilledMidDelivery(stack, 'receiver-sigkill-mid-delivery', 300, 60),
+    );
   });
 });

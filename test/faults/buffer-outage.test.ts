@@ -1,0 +1,62 @@
+/**
+ * Fault injection (issue 7): Redis / RabbitMQ unreachable mid-stream, with real receiver and connector
+ * processes. The machine's services are shared with other test files (and Redis keeps nothing on disk), so
+ * they are not stopped: the receiver reaches its buffer through a cuttable TCP proxy
+ * (`test/harness/cuttable-proxy.ts`) that the test cuts and restores. Posts made during the outage must
+ * answer 503 (never 200); afterwards posting resumes by itself and every accepted id arrives (ledger,
+ * lost = 0, duplicates printed).
+ *
+ * The e2e stack takes the buffer URLs from the environment when it is first imported, so the proxies are
+ * opened and `WEBHOOK_CONNECT_REDIS_URL` / `WEBHOOK_CONNECT_RABBITMQ_URL` pointed at them before the stack
+ * is imported (dynamically, below). This file runs in its own process, so nothing else sees them.
+ */
+import { after, describe, test } from 'node:test';
+import { CuttableProxy, type ServiceAddress } from '../harness/cuttable-proxy.js';
+
+const upstream = {
+  redis: new URL(
+    process.env.WEBHOOK_CONNECT_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0',
+  ),
+  rabbitmq: new URL(
+    process.env.WEBHOOK_CONNECT_RABBITMQ_URL ??
+      process.env.RABBITMQ_URL ??
+      'amqp://guest:guest@127.0.0.1:5672/',
+  ),
+};
+const addressOf = (url: URL, defaultPort: number): ServiceAddress => ({
+  host: url.hostname,
+  port: Number(url.port || defaultPort),
+});
+const proxies = {
+  redis: new CuttableProxy(addressOf(upstream.redis, 6379)),
+  rabbitmq: new CuttableProxy(addressOf(upstream.rabbitmq, 5672)),
+};
+await Promise.all(Object.values(proxies).map((proxy) => proxy.open()));
+for (const [name, variable] of [
+  ['redis', 'WEBHOOK_CONNECT_REDIS_URL'],
+  ['rabbitmq', 'WEBHOOK_CONNECT_RABBITMQ_URL'],
+] as const) {
+  const viaProxy = new URL(upstream[name]);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxies[name].port);
+  process.env[variable] = viaProxy.toString();
+}
+after(() => Promise.all(Object.values(proxies).map((proxy) => proxy.cut())));
+
+const { bufferOutageMidStream, bufferUsable, withStack } = await import('./scenarios.js');
+
+for (const buffer of ['redis', 'rabbitmq'] as const) {
+  describe(`buffer outage (${buffer}, real processes, cuttable proxy)`, () => {
+    test(`${buffer} unreachable mid-stream and back: posts during the outage get 503, never 200; every accepted webhook delivered`, async (t) => {
+      if (!(await bufferUsable(t, buffer))) return;
+      await withStack({ buffer }, (stack) =>
+        bufferOutageMidStream(stack, proxies[buffer], `buffer-outage-${buffer}`, {
+          before: 100,
+          refusedDuring: 20,
+          after: 100,
+          minOutageMs: 3000,
+        }),
+      );
+    });
+  });
+}
