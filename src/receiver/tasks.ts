@@ -7,6 +7,7 @@
  * Lifecycle: open → draining (`drain()`: no new tasks, running ones finish until the deadline) → closed
  * (remaining tasks aborted).
  */
+import { DeadlineSignals } from '../shared/deadline-signals.js';
 import { WebhookConnectError } from '../shared/errors.js';
 
 export interface TaskPoolOptions {
@@ -32,7 +33,9 @@ export interface TaskPoolStats {
 
 export class TaskPool {
   readonly #options: TaskPoolOptions;
-  readonly #shutdown = new AbortController();
+  /** Per-task timeouts (shared per 50 ms slot) and the shutdown abort. */
+  readonly #deadlines: DeadlineSignals;
+  #aborted = false;
   readonly #waiters: (() => void)[] = [];
   readonly #running = new Set<Promise<void>>();
   #draining = false;
@@ -43,6 +46,7 @@ export class TaskPool {
 
   constructor(options: TaskPoolOptions) {
     this.#options = options;
+    this.#deadlines = new DeadlineSignals(options.timeoutMs);
   }
 
   get stats(): TaskPoolStats {
@@ -66,10 +70,10 @@ export class TaskPool {
     if (this.#draining) throw new WebhookConnectError('WC_SHUTTING_DOWN', { retryAfterSeconds: 5 });
     if (this.#running.size >= this.#options.maxConcurrent) await this.#waitForSlot();
     this.#started++;
-    const signal = AbortSignal.any([this.#shutdown.signal, AbortSignal.timeout(this.#options.timeoutMs)]);
+    const signal = this.#deadlines.signal();
     const running: Promise<void> = task(signal)
       .catch((error: unknown) => {
-        if (signal.aborted && !this.#shutdown.signal.aborted) this.#timedOut++;
+        if (signal.aborted && !this.#aborted) this.#timedOut++;
         this.#options.onError(error);
       })
       .finally(() => {
@@ -103,7 +107,8 @@ export class TaskPool {
     this.#draining = true;
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
     await Promise.race([Promise.allSettled([...this.#running]), deadline]);
-    this.#shutdown.abort(new WebhookConnectError('WC_SHUTTING_DOWN'));
+    this.#aborted = true;
+    this.#deadlines.abortAll(new WebhookConnectError('WC_SHUTTING_DOWN'));
     await Promise.allSettled([...this.#running]);
   }
 }

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthRequest } from '../auth/types.js';
 import type { DispatchResult } from '../modules/dispatch.js';
 import type { WebhookEvent } from '../modules/types.js';
+import { DeadlineSignals } from '../shared/deadline-signals.js';
 import { isWebhookConnectError, WebhookConnectError } from '../shared/errors.js';
 import { ipInRanges, resolveClientIp } from '../shared/ip.js';
 import { tooLarge } from './body.js';
@@ -44,6 +45,8 @@ const RETRY_PEEK_MS = 100;
 export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverContext): void {
   const { settings } = context;
   const headerLimits = { maxCount: settings.MAX_HEADER_COUNT, maxTotalBytes: settings.MAX_HEADER_BYTES };
+  // `TASK_TIMEOUT` of synchronous deliveries (the sender waits): one shared timer per 50 ms slot.
+  const syncDeadlines = new DeadlineSignals(settings.TASK_TIMEOUT * 1000);
 
   const resolveRoute = async (request: FastifyRequest<{ Params: WebhookParams }>) => {
     const { id, namespace } = request.params;
@@ -135,7 +138,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
     };
 
     if (route.dispatcher.synchronous) {
-      const result = await route.dispatcher.run(event, AbortSignal.timeout(settings.TASK_TIMEOUT * 1000));
+      const result = await route.dispatcher.run(event, syncDeadlines.signal());
       log(result);
       if (!result.success) throw deliveryFailure(result);
       context.stats.increment(pathId);
