@@ -1,17 +1,32 @@
 /**
- * Group commit. Every write operation is queued; on the next `setImmediate` all queued operations run in
- * one `BEGIN IMMEDIATE` transaction, each inside its own savepoint (one failing operation rolls back only
- * itself), and every caller settles after the COMMIT that holds its write. With `synchronous=FULL` that
- * COMMIT is the fsync, so N concurrent appends cost one fsync instead of N. Writes that arrive while a
- * commit is running (better-sqlite3 blocks the thread during it) simply queue for the next batch.
+ * Group commit with the fsync off the event loop.
  *
- * Each write says how durable it must be. `power_loss` writes (a new message, an admin change) commit with
- * `synchronous=FULL`: fsynced before they resolve. `crash` writes (lease, ack, nack, release) commit with
- * `synchronous=NORMAL`: in WAL mode the commit is in the operating system's cache when it resolves, so it
- * survives the process being killed; only a power loss or kernel crash can undo it, and then the message
- * is delivered again (at-least-once), never lost. The next FULL commit fsyncs the WAL up to itself, so it
- * covers the NORMAL commits before it. A batch holding any `power_loss` write commits FULL.
+ * Every write operation is queued; on the next `setImmediate` all queued operations run in one
+ * `BEGIN IMMEDIATE` transaction, each inside its own savepoint (one failing operation rolls back only
+ * itself). The store runs `synchronous=NORMAL` in WAL mode, so the COMMIT writes the WAL into the
+ * operating system's cache without waiting for the disk: from then on the write survives a crash of this
+ * process. better-sqlite3 is synchronous, so a COMMIT that fsynced (`synchronous=FULL`) would stall every
+ * request for the length of the disk flush; instead the flush runs on libuv's thread pool.
+ *
+ * Each write says what it must survive before its caller settles:
+ *
+ * - `crash` (lease, ack, nack, release): settles right after the COMMIT. A power loss or kernel crash can
+ *   undo it, and then a message is only delivered again (at-least-once), never lost.
+ * - `power_loss` (a new message, an admin change): settles after an `fsync` of the WAL file that started
+ *   after its COMMIT — the same guarantee as `synchronous=FULL`. One fsync covers every commit before it,
+ *   so while one runs, the commits made meanwhile wait for the next: at most one fsync is in flight and
+ *   N concurrent appends share it.
+ *
+ * ```
+ *   run(op) ──queued──▶ batch COMMIT (next turn) ──crash──────────────────────────▶ settled
+ *                                                └─power_loss─▶ awaiting fsync ──fsync done──▶ settled
+ *                                                                               └─fsync failed─▶ rejected (WC_BUFFER_UNAVAILABLE)
+ * ```
+ *
+ * Writes that arrive while a commit runs queue for the next batch. Checkpoints keep SQLite's own fsyncs
+ * (NORMAL syncs the WAL before and the database after each checkpoint).
  */
+import { open } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 import { isWebhookConnectError } from '../../shared/errors.js';
 import { bufferUnavailableError } from '../errors.js';
@@ -29,20 +44,34 @@ interface Pending {
 type Outcome =
   { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
+export interface GroupCommitterOptions {
+  /** Most operations committed in one transaction. */
+  readonly maxBatch: number;
+  /** The WAL file to fsync for `power_loss` writes; undefined for a store without one (`:memory:`). */
+  readonly walPath: string | undefined;
+  /** Flushes `path` to disk. Default: open, `fsync`, close on libuv's thread pool. */
+  readonly syncFile?: (path: string) => Promise<void>;
+}
+
 export class GroupCommitter {
   readonly #db: Database.Database;
   readonly #maxBatch: number;
+  readonly #walPath: string | undefined;
+  readonly #syncFile: (path: string) => Promise<void>;
   readonly #savepoint: (op: () => unknown) => unknown;
   #queue: Pending[] = [];
   #scheduled = false;
-  /** The connection's current `synchronous` level (the store opens with FULL). */
-  #synchronous: 'FULL' | 'NORMAL' = 'FULL';
-  /** Transactions committed (and of those, fsynced) and operations they held, for benchmarks and tests. */
-  readonly counters = { commits: 0, fsyncedCommits: 0, operations: 0 };
+  /** Committed `power_loss` writes waiting for the next fsync. */
+  #awaitingSync: { readonly value: unknown; readonly item: Pending }[] = [];
+  #syncing: Promise<void> | undefined;
+  /** Transactions committed, fsyncs done and operations committed, for benchmarks and tests. */
+  readonly counters = { commits: 0, fsyncs: 0, operations: 0 };
 
-  constructor(db: Database.Database, maxBatch: number) {
+  constructor(db: Database.Database, options: GroupCommitterOptions) {
     this.#db = db;
-    this.#maxBatch = Math.max(1, maxBatch);
+    this.#maxBatch = Math.max(1, options.maxBatch);
+    this.#walPath = options.walPath;
+    this.#syncFile = options.syncFile ?? fsyncFile;
     // Called inside the batch transaction, a better-sqlite3 transaction function uses a SAVEPOINT.
     this.#savepoint = db.transaction((op: () => unknown) => op());
   }
@@ -58,7 +87,7 @@ export class GroupCommitter {
     });
   }
 
-  /** Commits everything queued now (also used by `close`). */
+  /** Commits everything queued now; the fsync of `power_loss` writes follows asynchronously. */
   flush(): void {
     this.#scheduled = false;
     while (this.#queue.length > 0) {
@@ -67,29 +96,51 @@ export class GroupCommitter {
     }
   }
 
+  /** Commits everything queued and waits until every `power_loss` write settled (used by `close`). */
+  async drain(): Promise<void> {
+    this.flush();
+    while (this.#syncing !== undefined) await this.#syncing;
+  }
+
   #commit(batch: readonly Pending[]): void {
     let outcomes: Outcome[];
     try {
-      const synchronous = batch.some((item) => item.durability === 'power_loss') ? 'FULL' : 'NORMAL';
-      if (synchronous !== this.#synchronous) {
-        this.#db.pragma(`synchronous = ${synchronous}`);
-        this.#synchronous = synchronous;
-      }
       outcomes = this.#db.transaction(() => batch.map((item): Outcome => this.#attempt(item.op))).immediate();
       this.counters.commits++;
-      if (synchronous === 'FULL') this.counters.fsyncedCommits++;
       this.counters.operations += batch.length;
     } catch (error) {
-      // BEGIN or COMMIT failed (disk full, I/O error, busy): nothing in the batch is durable.
+      // BEGIN or COMMIT failed (disk full, I/O error, busy): nothing in the batch is stored.
       const failure = bufferUnavailableError(error);
       for (const item of batch) item.reject(failure);
       return;
     }
     batch.forEach((item, i) => {
       const outcome = outcomes[i];
-      if (outcome?.ok === true) item.resolve(outcome.value);
-      else item.reject(outcome === undefined ? bufferUnavailableError() : outcome.error);
+      if (outcome?.ok !== true) item.reject(outcome === undefined ? bufferUnavailableError() : outcome.error);
+      else if (item.durability === 'power_loss' && this.#walPath !== undefined)
+        this.#awaitingSync.push({ value: outcome.value, item });
+      else item.resolve(outcome.value);
     });
+    if (this.#awaitingSync.length > 0) this.#syncing ??= this.#syncLoop(this.#walPath as string);
+  }
+
+  /** One fsync at a time; each covers every commit made before it started. */
+  async #syncLoop(walPath: string): Promise<void> {
+    while (this.#awaitingSync.length > 0) {
+      const covered = this.#awaitingSync;
+      this.#awaitingSync = [];
+      try {
+        await this.#syncFile(walPath);
+        this.counters.fsyncs++;
+        for (const { value, item } of covered) item.resolve(value);
+      } catch (error) {
+        // Committed but not known to be on disk: the caller must not take it as stored (the sender
+        // retries; a duplicate is possible, a loss is not).
+        const failure = bufferUnavailableError(error);
+        for (const { item } of covered) item.reject(failure);
+      }
+    }
+    this.#syncing = undefined;
   }
 
   #attempt(op: () => unknown): Outcome {
@@ -98,5 +149,14 @@ export class GroupCommitter {
     } catch (error) {
       return { ok: false, error: isWebhookConnectError(error) ? error : bufferUnavailableError(error) };
     }
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

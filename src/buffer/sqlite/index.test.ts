@@ -51,7 +51,7 @@ test('sqlite: concurrent writes share commits (group commit)', async (t) => {
   const db = new Database(join(root, 'g.sqlite'));
   t.after(() => db.close());
   db.exec('CREATE TABLE t (v INTEGER)');
-  const committer = new GroupCommitter(db, 100);
+  const committer = new GroupCommitter(db, { maxBatch: 100, walPath: undefined });
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
   const writes = Array.from({ length: 250 }, (_, i) =>
     committer.run(() => insert.run(i).changes, 'power_loss'),
@@ -67,28 +67,80 @@ test('sqlite: concurrent writes share commits (group commit)', async (t) => {
   assert.equal(db.prepare('SELECT COUNT(*) FROM t').pluck().get(), 250, 'the failed op rolled back alone');
 });
 
-test('sqlite: power-loss writes commit with synchronous=FULL, crash-safe writes with NORMAL', async (t) => {
+test('sqlite: a power-loss write settles only after a WAL fsync that began after its commit; one fsync serves many', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'wc-sqlite-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const { GroupCommitter } = await import('./group-commit.js');
   const db = new Database(join(root, 'd.sqlite'));
   t.after(() => db.close());
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE t (v INTEGER)');
-  const committer = new GroupCommitter(db, 100);
+  const syncs: { path: string; finish: (error?: Error) => void }[] = [];
+  const committer = new GroupCommitter(db, {
+    maxBatch: 100,
+    walPath: join(root, 'd.sqlite-wal'),
+    syncFile: (path) =>
+      new Promise<void>((resolve, reject) =>
+        syncs.push({ path, finish: (error) => (error === undefined ? resolve() : reject(error)) }),
+      ),
+  });
   const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-  const level = () => db.pragma('synchronous', { simple: true }) as number; // 2 FULL, 1 NORMAL
+  const settled: string[] = [];
+  const track = (name: string, promise: Promise<unknown>) =>
+    promise.then(
+      () => settled.push(`${name} ok`),
+      (error: { code?: string }) => settled.push(`${name} ${error.code}`),
+    );
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-  await committer.run(() => insert.run(1), 'crash');
-  assert.equal(level(), 1, 'a batch of crash-safe writes commits NORMAL');
-  assert.deepEqual(committer.counters, { commits: 1, fsyncedCommits: 0, operations: 1 });
-  await Promise.all([
-    committer.run(() => insert.run(2), 'crash'),
+  const lease = track(
+    'crash',
+    committer.run(() => insert.run(1), 'crash'),
+  );
+  const first = track(
+    'a',
+    committer.run(() => insert.run(2), 'power_loss'),
+  );
+  await turn();
+  await lease;
+  assert.deepEqual(settled, ['crash ok'], 'the crash-safe write settles at its commit, the other waits');
+  assert.equal(syncs.length, 1);
+  assert.equal(syncs[0]?.path, join(root, 'd.sqlite-wal'));
+
+  // Committed while the first fsync runs: they wait for a second one, which starts after the first.
+  const second = track(
+    'b',
     committer.run(() => insert.run(3), 'power_loss'),
-  ]);
-  assert.equal(level(), 2, 'one power-loss write makes the whole batch FULL');
-  assert.deepEqual(committer.counters, { commits: 2, fsyncedCommits: 1, operations: 3 });
+  );
+  const third = track(
+    'c',
+    committer.run(() => insert.run(4), 'power_loss'),
+  );
+  await turn();
+  assert.equal(syncs.length, 1, 'one fsync at a time');
+  syncs[0]?.finish();
+  await first;
+  assert.deepEqual(settled, ['crash ok', 'a ok']);
+  await turn();
+  assert.equal(syncs.length, 2, 'the next fsync covers both later commits');
+  syncs[1]?.finish(new Error('EIO'));
+  await Promise.all([second, third]);
+  assert.deepEqual(settled, ['crash ok', 'a ok', 'b WC_BUFFER_UNAVAILABLE', 'c WC_BUFFER_UNAVAILABLE']);
+  assert.deepEqual(committer.counters, { commits: 2, fsyncs: 1, operations: 4 });
+});
+
+test('sqlite: close commits and fsyncs the queued appends before it resolves', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'wc-sqlite-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const buffer = createSqliteBuffer({ path: join(root, 'b.sqlite') });
+  await buffer.ensureChannel('c');
+  const appends = Array.from({ length: 20 }, () => buffer.append(sampleMessage('c')));
+  await buffer.close(); // before the appends settled
+  assert.equal((await Promise.allSettled(appends)).filter((r) => r.status === 'fulfilled').length, 20);
+  const again = createSqliteBuffer({ path: join(root, 'b.sqlite') });
+  t.after(() => again.close());
+  await again.ensureChannel('c');
+  assert.equal(await again.depth('c'), 20);
 });
 
 test('sqlite: an unopenable path is WC_BUFFER_UNAVAILABLE', async (t) => {

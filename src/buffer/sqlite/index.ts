@@ -1,12 +1,13 @@
 /**
  * The default buffer: one embedded SQLite file (better-sqlite3, WAL). Every write goes through the group
  * committer, so many concurrent writes share one commit. A resolved `append` (and every admin change) is
- * fsynced (`synchronous=FULL`): it survives a power loss. Lease, ack, nack and release are committed
- * without their own fsync: they survive a crash of the process, and a power loss can only make a message
- * be delivered again, never lose it (group-commit.ts). Reads (depth, stats, dead-letter lists) run directly against the
- * last commit. One process owns a store; a second buffer object on the same file (a restart) sees
+ * fsynced, off the event loop: it survives a power loss. Lease, ack, nack and release resolve at their
+ * commit: they survive a crash of the process, and a power loss can only make a message be delivered
+ * again, never lose it (group-commit.ts). Reads (depth, stats, dead-letter lists) run directly against
+ * the last commit. One process owns a store; a second buffer object on the same file (a restart) sees
  * everything committed, leases included. Schema: migrations/, one file per operation in operations/.
  */
+import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { silentLogger, type Logger } from '../../observability/logger.js';
 import { bufferUnavailableError, channelNotFoundError } from '../errors.js';
@@ -81,7 +82,10 @@ class SqliteBuffer implements MessageBuffer {
   constructor(db: Database.Database, path: string, options: SqliteBufferOptions) {
     this.#db = db;
     this.#st = prepareStatements(db);
-    this.#committer = new GroupCommitter(db, options.maxBatch ?? 1000);
+    this.#committer = new GroupCommitter(db, {
+      maxBatch: options.maxBatch ?? 1000,
+      walPath: path === ':memory:' ? undefined : `${resolve(path)}-wal`,
+    });
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger ?? silentLogger();
     this.#logger.debug({ path }, 'sqlite buffer opened');
@@ -186,7 +190,7 @@ class SqliteBuffer implements MessageBuffer {
     if (this.#closed) return;
     this.#closed = true;
     this.#watchers.clear();
-    this.#committer.flush(); // queued writes still commit and settle
+    await this.#committer.drain(); // queued writes still commit, fsync and settle
     this.#db.close();
   }
 

@@ -12,8 +12,9 @@ export function openStore(path: string, busyTimeoutMs: number): Database.Databas
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
-    // FULL: a commit is on disk (fsync of the WAL) before append resolves — safe across power loss.
-    db.pragma('synchronous = FULL');
+    // NORMAL: a commit is in the WAL (the OS cache) without waiting for the disk; the group committer
+    // fsyncs the WAL off the event loop before a write that must survive a power loss resolves.
+    db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     db.pragma('foreign_keys = ON');
     migrate(db);
