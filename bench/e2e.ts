@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { relayWebhook } from './ingest.js';
-import { spawnReceiver, type ChildServer } from './lib.js';
+import { compiled, spawnReceiver, type ChildServer } from './lib.js';
 import { benchChannel, bufferEnv } from './services.js';
 
 type Transport = 'websocket' | 'sse' | 'long_poll';
@@ -156,7 +156,7 @@ function startConnector(
   );
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'connector', '--config', file],
+    [compiled('src/cli/main.ts'), 'connector', '--config', file],
     {
       env: { ...process.env, LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -199,7 +199,7 @@ export async function runE2eBench(options: { durationSeconds: number }): Promise
       urls[t] = `${receiver.baseUrl}/webhook/bench_${t}`;
     }
     for (const [name, url] of Object.entries(urls)) await waitForDelivery(url, target, name);
-    // Warm-up (tsx compiles modules on first use, then the JIT): 2 s at 200/s per variant, not recorded.
+    // Warm-up (module loading, then the JIT): 2 s at 200/s per variant, not recorded.
     for (const [name, url] of Object.entries(urls)) await sendOpenLoop(url, 200, 2, `${name}-warm`);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const results: Record<string, LatencySummary> = {};

@@ -5,7 +5,7 @@
  * `webhook_connect`) and doing nothing. The product's module set is unchanged; this file exists only so
  * the ingest benchmark can measure the receiver's own cost per request with no buffer and no output.
  *
- * Usage: node --import tsx bench/noop-receiver.ts --host 127.0.0.1 --port 0 --webhooks F --connections F
+ * Usage: node --import tsx bench/noop-receiver.ts (the benchmarks run its tsc build) --host 127.0.0.1 --port 0 --webhooks F --connections F
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
