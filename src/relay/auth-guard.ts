@@ -6,10 +6,9 @@
  * answer would still tell a guesser when it found the token: HTTP 429 `WC_RATE_LIMITED` with
  * `Retry-After`, and a WebSocket handshake is refused with 429 before the upgrade. Successful checks are
  * not counted, so a connector that reconnects often is never limited. One guard per relay service, shared
- * by its transports; at most {@link MAX_ADDRESSES} addresses are tracked (the oldest is forgotten).
+ * by its transports (created by `createRelay`); at most {@link MAX_ADDRESSES} addresses are tracked (the oldest is forgotten).
  */
 import { WebhookConnectError } from '../shared/errors.js';
-import type { RelayService } from './service.js';
 
 /** Failed token checks allowed per client address per window. */
 export const FAILED_AUTH_LIMIT = 30;
@@ -70,16 +69,4 @@ export class AuthGuard {
       });
     }
   }
-}
-
-const guards = new WeakMap<RelayService, AuthGuard>();
-
-/** The guard of a relay service (one per service, created on first use). */
-export function authGuardOf(service: RelayService): AuthGuard {
-  let guard = guards.get(service);
-  if (guard === undefined) {
-    guard = new AuthGuard();
-    guards.set(service, guard);
-  }
-  return guard;
 }

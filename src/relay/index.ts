@@ -12,6 +12,7 @@ import type { MessageBuffer } from '../buffer/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { HealthRegistry } from '../receiver/health.js';
 import type { IpRange } from '../shared/ip.js';
+import { AuthGuard } from './auth-guard.js';
 import { registerRelayMetrics } from './metrics.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerConnectRoutes } from './routes/connect.js';
@@ -71,15 +72,21 @@ export function createRelay(options: RelayOptions): Relay {
     },
   });
   if (options.metricsRegistry !== undefined) registerRelayMetrics(options.metricsRegistry, service);
+  const guard = new AuthGuard();
   let websocket: WebSocketEndpoint | undefined;
   return {
     service,
     routes(app) {
-      registerConnectRoutes(app, { service, trustedProxies });
+      registerConnectRoutes(app, { service, guard, trustedProxies });
       registerAdminRoutes(app, { service, adminToken: options.adminToken });
     },
     attach(server) {
-      websocket ??= attachWebSocket(server, { service, logger: options.logger, trustedProxies });
+      websocket ??= attachWebSocket(server, {
+        service,
+        guard,
+        logger: options.logger,
+        trustedProxies,
+      });
     },
     async closeSessions() {
       await service.closeSessions();

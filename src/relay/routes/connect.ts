@@ -17,13 +17,15 @@ import {
 } from '../../protocol/frames.js';
 import { WebhookConnectError } from '../../shared/errors.js';
 import type { IpRange } from '../../shared/ip.js';
-import { authGuardOf } from '../auth-guard.js';
+import type { AuthGuard } from '../auth-guard.js';
 import { clientIp, headerValue, intParam, invalidRequest, presentedToken, viaBuffer } from '../http.js';
 import { channelOfConnectionId, type RelayService } from '../service.js';
 import type { Session, SessionTransport } from '../session.js';
 
 export interface ConnectRoutesOptions {
   readonly service: RelayService;
+  /** The channel-token guessing limit, shared by every connector endpoint. */
+  readonly guard: AuthGuard;
   readonly trustedProxies: readonly IpRange[];
 }
 
@@ -35,7 +37,7 @@ type Query = Record<string, unknown>;
 
 export function registerConnectRoutes(app: FastifyInstance, options: ConnectRoutesOptions): void {
   const { service } = options;
-  const guard = authGuardOf(service);
+  const { guard } = options;
   const ipOf = (request: FastifyRequest) =>
     clientIp(request.raw.socket.remoteAddress, request.headers, options.trustedProxies);
   /** A channel-token check counted by the guessing limit (`auth-guard.ts`); refused (429) over it. */

@@ -13,7 +13,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../../observability/logger.js';
 import { CLOSE_CODES, CLOSE_REASONS, CONNECTOR_ID_HEADER, parseClientFrame } from '../../protocol/frames.js';
 import type { IpRange } from '../../shared/ip.js';
-import { authGuardOf } from '../auth-guard.js';
+import type { AuthGuard } from '../auth-guard.js';
 import { clientIp, headerValue, presentedToken } from '../http.js';
 import type { RelayService } from '../service.js';
 import type { SessionTransport } from '../session.js';
@@ -24,6 +24,8 @@ const ROUTE = /^\/connect\/stream\/([^/]+)\/?$/;
 
 export interface WebSocketTransportOptions {
   readonly service: RelayService;
+  /** The channel-token guessing limit, shared by every connector endpoint. */
+  readonly guard: AuthGuard;
   readonly logger: Logger;
   readonly trustedProxies: readonly IpRange[];
 }
@@ -42,7 +44,7 @@ let connectorCounter = 0;
 export function attachWebSocket(server: Server, options: WebSocketTransportOptions): WebSocketEndpoint {
   const { service, logger } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
-  const guard = authGuardOf(service);
+  const { guard } = options;
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
