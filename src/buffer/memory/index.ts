@@ -51,6 +51,8 @@ interface Channel {
   settings: ChannelSettings;
   /** Insertion order is FIFO order. */
   readonly rows: Map<string, Row>;
+  /** Live (available + leased) rows per webhook id, kept at every state change (no scans). */
+  readonly live: Map<string, number>;
   ackedTotal: number;
   expiredTotal: number;
   state: unknown;
@@ -83,6 +85,7 @@ class MemoryBuffer implements MessageBuffer {
       this.#channels.set(channel, {
         settings: resolved,
         rows: new Map(),
+        live: new Map(),
         ackedTotal: 0,
         expiredTotal: 0,
         state: null,
@@ -93,11 +96,8 @@ class MemoryBuffer implements MessageBuffer {
     const ch = this.#channel(input.channel);
     const id = input.id ?? newMessageId();
     if (ch.rows.has(id)) throw duplicateMessageError(id);
-    let live = 0;
-    for (const row of ch.rows.values()) {
-      if (row.state !== 'dead' && row.message.webhook_id === input.webhook_id) live++;
-    }
-    if (live >= ch.settings.max_queue_size) throw queueFullError(input.channel, input.webhook_id);
+    if ((ch.live.get(input.webhook_id) ?? 0) >= ch.settings.max_queue_size)
+      throw queueFullError(input.channel, input.webhook_id);
     const receivedAt = input.received_at ?? this.#now();
     const message: StoredMessage = {
       id,
@@ -113,6 +113,7 @@ class MemoryBuffer implements MessageBuffer {
       delivery_count: 0,
       metadata: structuredClone(input.metadata ?? {}),
     };
+    countLive(ch, input.webhook_id, 1);
     ch.rows.set(id, {
       message,
       state: 'available',
@@ -154,9 +155,11 @@ class MemoryBuffer implements MessageBuffer {
   async ack(channel: string, consumerId: string, ids: readonly string[]): Promise<SettleResult[]> {
     const ch = this.#channel(channel);
     return ids.map((id) => {
-      const outcome = ownership(ch.rows.get(id), consumerId);
-      if (outcome === 'ok') {
+      const row = ch.rows.get(id);
+      const outcome = ownership(row, consumerId);
+      if (outcome === 'ok' && row !== undefined) {
         ch.rows.delete(id);
+        countLive(ch, row.message.webhook_id, -1);
         ch.ackedTotal++;
       }
       return { id, outcome };
@@ -240,6 +243,7 @@ class MemoryBuffer implements MessageBuffer {
       row.reason = null;
       row.lastError = null;
       this.#makeAvailable(row, now);
+      countLive(ch, row.message.webhook_id, 1);
       replayed++;
     }
     if (replayed > 0) this.#watchers.notify(channel);
@@ -257,19 +261,15 @@ class MemoryBuffer implements MessageBuffer {
   }
 
   async depth(channel: string, webhookId?: string): Promise<number> {
-    let live = 0;
-    for (const row of this.#channel(channel).rows.values()) {
-      if (row.state !== 'dead' && (webhookId === undefined || row.message.webhook_id === webhookId)) live++;
-    }
-    return live;
+    const { live } = this.#channel(channel);
+    if (webhookId !== undefined) return live.get(webhookId) ?? 0;
+    let total = 0;
+    for (const count of live.values()) total += count;
+    return total;
   }
 
   async webhookDepths(channel: string): Promise<Record<string, number>> {
-    const depths: Record<string, number> = {};
-    for (const row of this.#channel(channel).rows.values()) {
-      if (row.state !== 'dead') depths[row.message.webhook_id] = (depths[row.message.webhook_id] ?? 0) + 1;
-    }
-    return depths;
+    return Object.fromEntries(this.#channel(channel).live);
   }
 
   async stats(channel: string): Promise<ChannelStats> {
@@ -329,6 +329,8 @@ class MemoryBuffer implements MessageBuffer {
   }
 
   #kill(row: Row, reason: string, error: string | null): void {
+    const ch = this.#channels.get(row.message.channel);
+    if (ch !== undefined) countLive(ch, row.message.webhook_id, -1);
     row.state = 'dead';
     row.reason = reason;
     row.lastError = error;
@@ -383,4 +385,11 @@ function copy(message: StoredMessage): StoredMessage {
     query: { ...message.query },
     metadata: structuredClone(message.metadata),
   };
+}
+
+/** Adds `delta` to a webhook's live count; a webhook with none left is omitted. */
+function countLive(ch: Channel, webhookId: string, delta: number): void {
+  const count = (ch.live.get(webhookId) ?? 0) + delta;
+  if (count > 0) ch.live.set(webhookId, count);
+  else ch.live.delete(webhookId);
 }
