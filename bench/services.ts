@@ -4,11 +4,11 @@
  * benchmark's channels in Redis and RabbitMQ (every run uses its own channel names).
  */
 import { mkdtempSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
+import { tcpReachable } from '../test/harness/tcp.js';
 
 export type BufferKind = 'sqlite' | 'redis' | 'rabbitmq' | 'memory';
 export const BUFFER_KINDS: readonly BufferKind[] = ['sqlite', 'redis', 'rabbitmq', 'memory'];
@@ -20,27 +20,13 @@ export const RABBITMQ_URL =
   process.env.RABBITMQ_URL ??
   'amqp://guest:guest@127.0.0.1:5672/';
 
-function tcpReachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host, port, timeout: 1500 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
 /** Undefined when the backend can be used, else why not. */
 async function unavailable(kind: BufferKind): Promise<string | undefined> {
   if (kind === 'sqlite' || kind === 'memory') return undefined;
   if (kind === 'redis') {
     const url = new URL(REDIS_URL);
-    if (!(await tcpReachable(url.hostname, Number(url.port || 6379)))) return `unreachable at ${url.host}`;
+    if (!(await tcpReachable(url.hostname, Number(url.port || 6379), 1500)))
+      return `unreachable at ${url.host}`;
     const client = new Redis(REDIS_URL, {
       lazyConnect: true,
       maxRetriesPerRequest: 0,

@@ -12,11 +12,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer, connect as netConnect, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
+import { tcpReachable } from '../harness/tcp.js';
 import {
   startRecordingTarget,
   type RecordedRequest,
@@ -50,26 +51,11 @@ export const CHANNEL_TOKEN = 'e2e-channel-token';
 
 const availability = new Map<BufferKind, Promise<string | undefined>>();
 
-function tcpReachable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host, port, timeout: 1500 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
 async function probe(kind: BufferKind): Promise<string | undefined> {
   if (kind === 'sqlite') return undefined;
   if (kind === 'redis') {
     const url = new URL(REDIS_URL);
-    if (!(await tcpReachable(url.hostname, Number(url.port || 6379))))
+    if (!(await tcpReachable(url.hostname, Number(url.port || 6379), 1500)))
       return `redis unreachable at ${url.host}`;
     const client = new Redis(REDIS_URL, {
       lazyConnect: true,

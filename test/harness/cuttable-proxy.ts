@@ -4,6 +4,7 @@
  * outage of the service without stopping the machine's shared service, which other test files use.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tcpReachable } from './tcp.js';
 
 export interface ServiceAddress {
   readonly host: string;
@@ -63,16 +64,5 @@ export class CuttableProxy {
 
 /** Whether a TCP connection to `target` can be opened within a second. */
 export function reachable(target: ServiceAddress): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ ...target, timeout: 1000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
+  return tcpReachable(target.host, target.port);
 }

@@ -17,10 +17,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUFFER_KINDS } from '../../src/buffer/registry.js';
+import { tcpReachable } from '../harness/tcp.js';
 import { ADMIN, auth, http, post, relayWebhook, TOKEN, waitFor, WsClient } from './helpers.js';
 
 const backend = (process.env.WEBHOOK_CONNECT_BUFFER ?? 'sqlite').trim().toLowerCase();
@@ -33,18 +33,7 @@ const SERVICE_URLS: Record<string, string> = {
 function reachable(url: string): Promise<boolean> {
   const parsed = new URL(url);
   const port = Number(parsed.port || (parsed.protocol.startsWith('amqp') ? 5672 : 6379));
-  return new Promise((resolve) => {
-    const socket = connect({ host: parsed.hostname, port, timeout: 1000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
+  return tcpReachable(parsed.hostname, port);
 }
 
 /** Undefined when the backend can run here; else why not (fails instead when services are required). */
