@@ -601,19 +601,14 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
           continue;
         }
         // An SSE connector cannot send heartbeats; its acks are its sign of life. One that lets leases
-        // expire without settling anything for a whole ack_timeout is gone (a half-open connection) or
-        // stuck: left connected, it would keep taking messages and burn their delivery attempts.
+        // expire without settling anything here for a whole ack_timeout may be gone (a half-open
+        // connection) or stuck: left connected, it would keep taking messages and burn their attempts.
         if (
           session.protocol === 'sse' &&
-          expired > 0 &&
+          expired.length > 0 &&
           now - session.lastSettledAt >= config.ack_timeout_seconds * 1000
         ) {
-          this.#logger.warn(
-            { channel: channel.name, connection_id: session.id, expired_leases: expired },
-            'SSE connector let its leases expire without acknowledging anything; evicting',
-          );
-          void this.evict(session, 'unacked_leases');
-          continue;
+          void this.#evictIfSilent(session, expired);
         }
         if (session.protocol !== 'long_poll' && now - session.lastServerHeartbeatAt >= intervalMs) {
           session.lastServerHeartbeatAt = now;
@@ -628,6 +623,30 @@ export class RelayService implements RelayPublisherPort, ChannelRegistrar {
         buffer.reclaimExpired(channel.name).catch(() => {});
       }
     }
+  }
+
+  /**
+   * Evicts an SSE session whose expired leases the buffer still holds for it: the connector never
+   * settled them anywhere. Acks can reach another instance (connection ids carry their channel), so an
+   * expired lease that is gone from the buffer is no sign of silence. The still-held ones go back now,
+   * counted, as the buffer's reclaim would do.
+   */
+  async #evictIfSilent(session: Session, expired: readonly string[]): Promise<void> {
+    const buffer = this.#buffer;
+    if (buffer === undefined) return;
+    let unsettled: number;
+    try {
+      const results = await buffer.release(session.channel, session.id, { ids: expired, countAttempt: true });
+      unsettled = results.filter((result) => result.outcome === 'ok').length;
+    } catch {
+      return; // the buffer is unreachable: decide at a later sweep
+    }
+    if (unsettled === 0 || !session.open) return;
+    this.#logger.warn(
+      { channel: session.channel, connection_id: session.id, expired_leases: unsettled },
+      'SSE connector let its leases expire without acknowledging anything; evicting',
+    );
+    await this.evict(session, 'unacked_leases');
   }
 
   // --- health and shutdown ----------------------------------------------------------------------------

@@ -120,13 +120,13 @@ export class Session {
     }
   }
 
-  /** Drops leases past their deadline (the buffer reclaims them); returns how many. */
-  dropExpired(now: number): number {
-    let dropped = 0;
+  /** Drops leases past their deadline (the buffer reclaims them); returns their ids. */
+  dropExpired(now: number): string[] {
+    const dropped: string[] = [];
     for (const [id, deadline] of this.inFlight) {
       if (deadline <= now) {
         this.inFlight.delete(id);
-        dropped++;
+        dropped.push(id);
       }
     }
     return dropped;

@@ -6,6 +6,9 @@
  */
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestReceiver } from '../harness/receiver.js';
 import { ADMIN, ackUrl, auth, http, post, SseClient, startRelay, waitFor, WsClient } from './helpers.js';
 
@@ -16,8 +19,8 @@ afterEach(async () => {
   while (open.length > 0) await open.pop()!.stop();
 });
 
-async function relay(config: Record<string, unknown> = {}) {
-  const started = await startRelay(config);
+async function relay(config: Record<string, unknown> = {}, env: Record<string, string> = {}) {
+  const started = await startRelay(config, { env });
   open.push(started.receiver);
   return started;
 }
@@ -144,6 +147,36 @@ test('an SSE connector that acks stays connected across many lease periods', asy
     1,
     'still connected',
   );
+});
+
+test('an SSE connector whose acks reach another instance is not evicted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wc-shared-'));
+  closers.push(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { WEBHOOK_CONNECT_SQLITE_PATH: join(dir, 'shared.sqlite') };
+  const a = await relay({ ack_timeout_seconds: 0.5 }, env);
+  const b = await relay({ ack_timeout_seconds: 0.5 }, env);
+  let acked = 0;
+  const client: SseClient = new SseClient(a.url, 'ch', {
+    // Every ack goes to instance B, as behind a load balancer without sticky sessions.
+    onWebhook: (frame) =>
+      void http('POST', ackUrl(b.url, frame.message_id), {
+        headers: { ...auth(), 'x-connection-id': client.connectionId! },
+      }).then((answer) => answer.status === 200 && acked++),
+  });
+  closers.push(() => client.close());
+  await client.ready;
+  for (let i = 0; i < 4; i++) {
+    assert.equal((await post(`${a.url}/webhook/hook`, `{"n":${i}}`)).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+  }
+  await waitFor(() => acked === 4, 'four acks through B');
+  await new Promise((resolve) => setTimeout(resolve, 1200)); // past the lease deadlines A still holds
+  assert.equal(
+    await sample(a.url, 'webhook_connect_evictions_total', { channel: 'ch', cause: 'unacked_leases' }),
+    0,
+  );
+  assert.equal(await sample(a.url, 'webhook_connect_connections', { channel: 'ch', protocol: 'sse' }), 1);
+  assert.equal(client.webhooks().length, 4, 'nothing redelivered');
 });
 
 test('the admin API reports when the channel was registered and last changed', async () => {
