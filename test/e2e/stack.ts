@@ -15,9 +15,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import amqp from 'amqplib';
-import { Redis } from 'ioredis';
-import { tcpReachable } from '../harness/tcp.js';
+import { deleteChannelData, serviceUrls, whyUnavailable } from '../harness/services.js';
 import {
   startRecordingTarget,
   type RecordedRequest,
@@ -30,12 +28,6 @@ export type Transport = 'websocket' | 'sse' | 'long_poll';
 export const BUFFERS: readonly BufferKind[] = ['sqlite', 'redis', 'rabbitmq'];
 export const TRANSPORTS: readonly Transport[] = ['websocket', 'sse', 'long_poll'];
 
-export const REDIS_URL =
-  process.env.WEBHOOK_CONNECT_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-export const RABBITMQ_URL =
-  process.env.WEBHOOK_CONNECT_RABBITMQ_URL ??
-  process.env.RABBITMQ_URL ??
-  'amqp://guest:guest@127.0.0.1:5672/';
 const REQUIRED = process.env.WEBHOOK_CONNECT_REQUIRE_SERVICES === '1';
 
 /** The webhook ids feeding the channel: a JSON webhook and a `data_type: blob` one. */
@@ -51,37 +43,6 @@ export const CHANNEL_TOKEN = 'e2e-channel-token';
 
 const availability = new Map<BufferKind, Promise<string | undefined>>();
 
-async function probe(kind: BufferKind): Promise<string | undefined> {
-  if (kind === 'sqlite') return undefined;
-  if (kind === 'redis') {
-    const url = new URL(REDIS_URL);
-    if (!(await tcpReachable(url.hostname, Number(url.port || 6379), 1500)))
-      return `redis unreachable at ${url.host}`;
-    const client = new Redis(REDIS_URL, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    try {
-      await client.connect();
-      await client.ping();
-      return undefined;
-    } catch (error) {
-      return `redis at ${url.host} does not answer PING (${String(error)})`;
-    } finally {
-      client.disconnect();
-    }
-  }
-  const safe = RABBITMQ_URL.replace(/\/\/[^@/]*@/, '//');
-  try {
-    const conn = await amqp.connect(RABBITMQ_URL, { timeout: 2000 });
-    await conn.close();
-    return undefined;
-  } catch (error) {
-    return `rabbitmq unreachable at ${safe} (${error instanceof Error ? error.message : String(error)})`;
-  }
-}
-
 /**
  * Undefined when the buffer's service can be used; else the reason, printed once as one loud line.
  * With `WEBHOOK_CONNECT_REQUIRE_SERVICES=1` an unreachable service throws instead (the test fails).
@@ -89,7 +50,7 @@ async function probe(kind: BufferKind): Promise<string | undefined> {
 export function serviceUnavailable(kind: BufferKind): Promise<string | undefined> {
   let pending = availability.get(kind);
   if (pending === undefined) {
-    pending = probe(kind).then((reason) => {
+    pending = whyUnavailable(kind).then((reason) => {
       if (reason !== undefined && !REQUIRED)
         console.warn(`SKIPPED e2e tests on the ${kind} buffer: ${reason}`);
       return reason;
@@ -396,8 +357,8 @@ export class Stack {
         LOG_LEVEL: 'warn',
         WEBHOOK_CONNECT_BUFFER: this.options.buffer,
         WEBHOOK_CONNECT_SQLITE_PATH: join(this.dir, 'buffer.sqlite'),
-        WEBHOOK_CONNECT_REDIS_URL: REDIS_URL,
-        WEBHOOK_CONNECT_RABBITMQ_URL: RABBITMQ_URL,
+        WEBHOOK_CONNECT_REDIS_URL: serviceUrls().redis,
+        WEBHOOK_CONNECT_RABBITMQ_URL: serviceUrls().rabbitmq,
         WEBHOOK_CONNECT_ADMIN_TOKEN: ADMIN_TOKEN,
         WEBHOOKS_CONFIG_FILE: join(this.dir, 'webhooks.json'),
         CONNECTIONS_CONFIG_FILE: join(this.dir, 'connections.json'),
@@ -544,50 +505,6 @@ export class Stack {
     await Promise.all(this.#procs.map((proc) => killHard(proc)));
     await this.target?.close().catch(() => {});
     rmSync(this.dir, { recursive: true, force: true });
-    if (this.options.buffer === 'redis') await deleteRedisChannel(this.channel).catch(() => {});
-    if (this.options.buffer === 'rabbitmq') await deleteRabbitmqChannel(this.channel).catch(() => {});
-  }
-}
-
-/** Deletes every key of the channel (`webhook_connect:{channel}:*`). */
-async function deleteRedisChannel(channel: string): Promise<void> {
-  const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, retryStrategy: () => null });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(
-        cursor,
-        'MATCH',
-        `webhook_connect:{${channel}}:*`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
-      if (keys.length > 0) await client.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** Deletes the channel's queues (the shared wake exchange stays: other tests and instances use it). */
-async function deleteRabbitmqChannel(channel: string): Promise<void> {
-  const base = `webhook_connect.${channel}`;
-  const queues = [
-    'ready',
-    'retry',
-    'dead',
-    'state',
-    'webhooks',
-    `count.${JSON_HOOK}`,
-    `count.${BLOB_HOOK}`,
-  ].map((suffix) => `${base}.${suffix}`);
-  const conn = await amqp.connect(RABBITMQ_URL, { timeout: 2000 });
-  try {
-    const ch = await conn.createChannel();
-    for (const queue of queues) await ch.deleteQueue(queue);
-    await ch.close();
-  } finally {
-    await conn.close();
+    await deleteChannelData(this.options.buffer, this.channel, [JSON_HOOK, BLOB_HOOK]).catch(() => {});
   }
 }

@@ -6,23 +6,17 @@
  * answer 503 (never 200); afterwards posting resumes by itself and every accepted id arrives (ledger,
  * lost = 0, duplicates printed).
  *
- * The e2e stack takes the buffer URLs from the environment when it is first imported, so the proxies are
- * opened and `WEBHOOK_CONNECT_REDIS_URL` / `WEBHOOK_CONNECT_RABBITMQ_URL` pointed at them before the stack
- * is imported (dynamically, below). This file runs in its own process, so nothing else sees them.
+ * The e2e stack reads the buffer URLs from the environment when it starts a receiver, so the proxies are
+ * opened and `WEBHOOK_CONNECT_REDIS_URL` / `WEBHOOK_CONNECT_RABBITMQ_URL` pointed at them first. This file
+ * runs in its own process, so nothing else sees them.
  */
 import { after, describe, test } from 'node:test';
 import { CuttableProxy, type ServiceAddress } from '../harness/cuttable-proxy.js';
+import { serviceUrls } from '../harness/services.js';
+import { bufferOutageMidStream, bufferUsable, withStack } from './scenarios.js';
 
-const upstream = {
-  redis: new URL(
-    process.env.WEBHOOK_CONNECT_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0',
-  ),
-  rabbitmq: new URL(
-    process.env.WEBHOOK_CONNECT_RABBITMQ_URL ??
-      process.env.RABBITMQ_URL ??
-      'amqp://guest:guest@127.0.0.1:5672/',
-  ),
-};
+const urls = serviceUrls();
+const upstream = { redis: new URL(urls.redis), rabbitmq: new URL(urls.rabbitmq) };
 const addressOf = (url: URL, defaultPort: number): ServiceAddress => ({
   host: url.hostname,
   port: Number(url.port || defaultPort),
@@ -42,8 +36,6 @@ for (const [name, variable] of [
   process.env[variable] = viaProxy.toString();
 }
 after(() => Promise.all(Object.values(proxies).map((proxy) => proxy.cut())));
-
-const { bufferOutageMidStream, bufferUsable, withStack } = await import('./scenarios.js');
 
 for (const buffer of ['redis', 'rabbitmq'] as const) {
   describe(`buffer outage (${buffer}, real processes, cuttable proxy)`, () => {
