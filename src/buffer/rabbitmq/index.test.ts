@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import amqp from 'amqplib';
 import { createTestClock, runBufferSuite, sampleMessage } from '../conformance.js';
+import type { StoredMessage } from '../types.js';
 import {
   createRabbitmqBuffer,
   rabbitmqUrlFromEnv,
@@ -127,6 +128,61 @@ if (unreachable !== null && required) {
         { id: second.id, outcome: 'ok' },
       ]);
       assert.equal(await a.depth('relay'), 0);
+    });
+
+    test('the prefetch window is bounded: what lies beyond it goes to another instance at once', async (t) => {
+      t.after(cleanup);
+      const clock = createTestClock();
+      const shared = prefix();
+      const a = await open({ now: clock.now, prefix: shared, prefetch: 3 });
+      const b = await open({ now: clock.now, prefix: shared, prefetch: 3 });
+      await a.ensureChannel('relay');
+      await b.ensureChannel('relay');
+      const appended: string[] = [];
+      for (let i = 0; i < 10; i++) appended.push((await a.append(sampleMessage('relay'))).id);
+      const onA = await a.lease('relay', 'c-on-a', 1);
+      assert.deepEqual(
+        onA.map((m) => m.id),
+        appended.slice(0, 1),
+      );
+      const onB = await b.lease('relay', 'c-on-b', 10);
+      assert.equal(onB.length, 7, 'a holds at most its window of 3 (1 leased, 2 look-ahead)');
+      assert.deepEqual(
+        new Set([...onA, ...onB].map((m) => m.id)).size,
+        8,
+        'never the same message on both instances',
+      );
+    });
+
+    test('look-ahead nobody leases is handed back, uncounted, to an instance whose connector waits', async (t) => {
+      t.after(cleanup);
+      const clock = createTestClock();
+      const shared = prefix();
+      const fast = { holdMs: 200, sweepIntervalMs: 50 };
+      const a = await open({ now: clock.now, prefix: shared, ...fast });
+      const b = await open({ now: clock.now, prefix: shared, ...fast });
+      await a.ensureChannel('relay');
+      await b.ensureChannel('relay');
+      const appended: string[] = [];
+      for (let i = 0; i < 5; i++) appended.push((await a.append(sampleMessage('relay'))).id);
+      const [first] = await a.lease('relay', 'c-on-a', 1); // a's consumer takes the rest as look-ahead
+      assert.equal(first?.id, appended[0]);
+      const onB: StoredMessage[] = [];
+      const started = Date.now();
+      await waitFor(async () => {
+        onB.push(...(await b.lease('relay', 'c-on-b', 10)));
+        return onB.length === 4;
+      });
+      assert.ok(Date.now() - started < 3000, 'handed back within holdMs and a sweep');
+      assert.deepEqual(new Set(onB.map((m) => m.id)), new Set(appended.slice(1)));
+      assert.ok(
+        onB.every((m) => m.delivery_count === 1),
+        'sitting in a window is not a delivery attempt',
+      );
+      assert.deepEqual(await a.ack('relay', 'c-on-a', [appended[0] as string]), [
+        { id: appended[0], outcome: 'ok' },
+      ]);
+      assert.equal(await b.depth('relay'), 4);
     });
 
     test('close hands leases back without counting an attempt', async (t) => {

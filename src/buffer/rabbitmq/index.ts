@@ -26,7 +26,9 @@
  *
  * - **append**: checks the (channel, webhook) depth (`P.C.count.<webhook>` message count), publishes the
  *   message to `P.C.ready` and a token to the count queue, and resolves when both are confirmed.
- * - **lease**: `basic.get` from `P.C.ready` (after the due messages this instance already holds). The
+ * - **lease**: takes the due messages this instance already holds (look-ahead, due retries), oldest
+ *   first; when they are too few, from `P.C.ready` — through the channel's consumer on unordered
+ *   channels (see "Look-ahead window" below), with one `basic.get` per message on ordered ones. The
  *   delivery stays **unacked in this process** while leased; owner and deadline are kept in memory.
  *   `delivery_count` = `wc-count` (deliveries recorded in this copy) + `x-delivery-count` (times the
  *   broker returned this copy: a crash or lost connection during a delivery counts as an attempt) + 1.
@@ -34,23 +36,45 @@
  * - **nack / release / expired lease**: with attempts left, a new copy with `wc-count` = the delivery
  *   count goes to `P.C.retry` with `wc-available-at` (or straight to `P.C.ready` when the backoff is
  *   zero); with none left (or `retry: false`), to `P.C.dead` with the reason.
- * - **retry queue**: drained by `lease`/`reclaimExpired`/a sweep timer into memory; a waiting message is
- *   leased straight from there once due by the injected clock (so it keeps its place at the head of an
- *   `ordered` channel), or moved back to `P.C.ready` by the sweep when no local lease took it.
+ * - **retry queue**: drained into memory by `reclaimExpired` and by `lease` (at once after this object
+ *   put a copy there, else at most every 250 ms); a waiting message is leased straight from there once
+ *   due by the injected clock (so it keeps its place at the head of an `ordered` channel), or moved back
+ *   to `P.C.ready` by the sweep when no local lease took it.
  * - **TTL**: `wc-expires-at` is checked against the injected clock whenever a message is taken from a
  *   queue; expired messages are dead-lettered `expired` and counted. `reclaimExpired` also scans the
  *   head of `P.C.ready` (the first live message stays held here as look-ahead, leased first).
  * - **dead letters**: listed by peeking `P.C.dead` (get, then requeue: a classic queue keeps the
  *   position), replayed by publishing a fresh copy (count 0, new TTL) to `P.C.ready`, purged by ack.
  *
+ * ## Look-ahead window (unordered channels)
+ *
+ * A `basic.get` on a quorum queue is a Raft command (≈ 3 ms here), so an unordered channel takes its
+ * messages with a `basic.consume` on `P.C.ready` instead. Its `basic.qos` prefetch (the channel's
+ * window, at most `prefetch`) bounds the deliveries this process holds from it, leased or not; the
+ * unleased ones are look-ahead, unacked in the broker like the leases, so a crash returns them.
+ *
+ * - **idle → consuming**: a lease that the held messages cannot fill starts the consumer.
+ * - **consuming**: deliveries become look-ahead and wake the watchers. A lease still short flushes
+ *   first (a `queue.declare` round trip on the same AMQP channel: what the broker sent before its answer
+ *   has arrived, and a message confirmed before the lease began was handed to a consumer at enqueue),
+ *   then takes the look-ahead; when the window is full it goes on with `basic.get` beyond it.
+ * - **consuming → idle**: the sweep finds look-ahead unleased for `holdMs`: it cancels the consumer,
+ *   halves the window and hands those messages back to `P.C.ready` as new copies (not counted as an
+ *   attempt), where another instance's consumer can take them. A lease that had to `basic.get` beyond
+ *   a reduced window doubles it and cancels, so the next lease consumes with the larger one. Also on
+ *   `ordered` (a settings change), on `close()` (before handing back), and when the connection drops.
+ *
+ * A cancelled consumer's deliveries stay held and can still be settled.
+ *
  * ## What this backend cannot promise (documented in docs/buffers.md)
  *
  * Leases are unacked deliveries of the process that leased them: only that buffer object can settle
  * them, and a crash returns them to the queue (counted as a failed delivery) instead of keeping them.
  * `acked_total`/`expired_total` count what this buffer object did. Duplicate ids are detected among the
- * ids this object has seen. The conformance suite's restart case is therefore skipped for this backend.
+ * ids this object has seen. The conformance suite runs its restart case in its "leases released" form.
+ * A crash also counts an attempt for the look-ahead it held (at most the window).
  */
-import type { Channel, ConfirmChannel, GetMessage, Message, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, ConsumeMessage, GetMessage, Message, Options } from 'amqplib';
 import { silentLogger, type Logger } from '../../observability/logger.js';
 import { isWebhookConnectError } from '../../shared/errors.js';
 import {
@@ -124,6 +148,12 @@ export interface RabbitmqBufferOptions extends BufferOptions {
    * before the sweep reclaims it when no caller did. Ms. Default 2000.
    */
   readonly holdMs?: number;
+  /**
+   * Largest look-ahead window of an unordered channel: the `basic.qos` prefetch of its consumer on
+   * `P.C.ready`, which bounds the deliveries this process holds from it (leased or not). Halved each
+   * time the sweep hands unleased messages back, doubled again when leases want more. Default 200.
+   */
+  readonly prefetch?: number;
 }
 
 /** Connects (one attempt; on failure the buffer starts unavailable and reconnects by itself). */
@@ -142,12 +172,16 @@ const LAST_VALUE: Options.AssertQueue = {
 const EMPTY = Buffer.alloc(0);
 /** Ids remembered for per-id outcomes and duplicate detection. */
 const RECENT_IDS = 100_000;
+/** How often a lease looks into the retry queue for copies other instances put there, ms. */
+const RETRY_POLL_MS = 250;
 
 /** A delivery this process holds unacked on its `work` channel. */
 interface Held {
   readonly id: string;
   readonly raw: Message;
   readonly generation: number;
+  /** Consumer tag it was delivered to, or null when taken with `basic.get`. */
+  readonly tag: string | null;
   readonly meta: MessageMeta;
   /** Deliveries before this one: `wc-count` + returns by the broker. */
   readonly base: number;
@@ -171,6 +205,19 @@ interface Ch {
   ackedTotal: number;
   expiredTotal: number;
   readonly lock: Mutex;
+  /** The consumer on `P.C.ready` (unordered channels, started by the first lease), if any. */
+  consumer: Consumer | undefined;
+  /** Prefetch of the next consumer: `prefetch`, halved by the sweep, doubled by demand. */
+  window: number;
+  /** This object put a copy in `P.C.retry` since the last look (the next lease looks at once). */
+  retryDirty: boolean;
+  retryReadAt: number;
+}
+
+/** A `basic.consume` on a channel's ready queue; deliveries become look-ahead in `held`. */
+interface Consumer {
+  readonly tag: string;
+  readonly prefetch: number;
 }
 
 export class RabbitmqBuffer implements MessageBuffer {
@@ -180,6 +227,7 @@ export class RabbitmqBuffer implements MessageBuffer {
   readonly #prefix: string;
   readonly #holdMs: number;
   readonly #sweepMs: number;
+  readonly #prefetch: number;
   readonly #link: AmqpLink;
   readonly #channels = new Map<string, Ch>();
   readonly #watchers = new ChannelWatchers();
@@ -204,6 +252,7 @@ export class RabbitmqBuffer implements MessageBuffer {
     this.#prefix = options.prefix ?? DEFAULT_PREFIX;
     this.#holdMs = options.holdMs ?? 2000;
     this.#sweepMs = options.sweepIntervalMs ?? 1000;
+    this.#prefetch = Math.max(1, Math.floor(options.prefetch ?? 200));
     this.#link = new AmqpLink({
       url: options.url ?? rabbitmqUrlFromEnv(),
       logger: this.#logger,
@@ -237,6 +286,10 @@ export class RabbitmqBuffer implements MessageBuffer {
         ackedTotal: 0,
         expiredTotal: 0,
         lock: new Mutex(),
+        consumer: undefined,
+        window: this.#prefetch,
+        retryDirty: false,
+        retryReadAt: 0,
       };
       this.#channels.set(channel, ch);
     } else {
@@ -306,30 +359,38 @@ export class RabbitmqBuffer implements MessageBuffer {
         leased.push(copy(held.message));
       };
       if (limit <= 0) return leased;
-      const local = [...ch.held.values()].filter((h) => h.kind !== 'leased');
-      local.sort((a, b) => a.message.received_at - b.message.received_at);
       if (ch.settings.ordered) {
+        // One in flight, strictly oldest first: taken with basic.get, never through a prefetch window.
+        if (ch.consumer !== undefined) await this.#stopConsuming(link, ch);
+        const local = this.#unleased(ch);
         if ([...ch.held.values()].some((h) => h.kind === 'leased')) return leased;
         const head = local.find((h) => h.kind === 'waiting') ?? local[0];
         if (head !== undefined) {
           if (head.availableAt <= now) take(head);
           return leased;
         }
-      } else {
-        for (const held of local) {
-          if (leased.length >= limit) break;
-          if (held.availableAt <= now) take(held);
-        }
+        await this.#getFromReady(link, ch, now, 1, take);
+        return leased;
       }
-      while (leased.length < limit) {
-        const held = await this.#get(link, ch, 'ready');
-        if (held === null) break;
-        if (held === undefined) continue;
-        if (held.message.expires_at <= now) {
-          await this.#expire(link, ch, held);
-          continue;
+      const takeLocal = async () => {
+        for (const held of this.#unleased(ch)) {
+          if (leased.length >= limit) break;
+          if (held.message.expires_at <= now) await this.#expire(link, ch, held);
+          else if (held.availableAt <= now) take(held);
         }
-        take(held);
+      };
+      await takeLocal();
+      if (leased.length >= limit) return leased;
+      // Short: start the consumer, or wait for the deliveries it may have under way, then look again.
+      if (ch.consumer === undefined) await this.#consume(link, ch);
+      if (this.#hasCredit(ch)) await this.#flush(link, ch);
+      await takeLocal();
+      // Still short: our window is full (or the broker has not seen our acks yet): get beyond it.
+      const before = leased.length;
+      if (leased.length < limit) await this.#getFromReady(link, ch, now, limit - leased.length, take);
+      if (leased.length > before && ch.window < this.#prefetch) {
+        ch.window = Math.min(this.#prefetch, ch.window * 2);
+        await this.#stopConsuming(link, ch); // the next lease consumes with the larger window
       }
       return leased;
     });
@@ -413,7 +474,8 @@ export class RabbitmqBuffer implements MessageBuffer {
 
   reclaimExpired(channel: string): Promise<ReclaimResult> {
     return this.#locked(channel, async (ch, link) => {
-      await this.#drainRetry(link, ch);
+      await this.#drainRetry(link, ch, true);
+      if (this.#hasCredit(ch)) await this.#flush(link, ch);
       const result = await this.#reclaimHeld(link, ch);
       let expired = result.expired;
       // Scan the head of the ready queue; the first live message stays here as look-ahead.
@@ -505,15 +567,16 @@ export class RabbitmqBuffer implements MessageBuffer {
     const ch = this.#channel(channel);
     return this.#guard(async () => {
       const link = this.#link.channels();
+      // The ready count through `work`: deliveries under way to this object's consumer arrive first.
       const [live, ready, retry, dead] = await Promise.all([
         this.#webhookDepths(link, ch).then((d) => Object.values(d).reduce((sum, n) => sum + n, 0)),
-        link.aux.assertQueue(ch.queues.ready, QUORUM),
+        this.#flush(link, ch),
         link.aux.assertQueue(ch.queues.retry, QUORUM),
         link.aux.assertQueue(ch.queues.dead, CLASSIC),
       ]);
       let heldAvailable = 0;
       for (const held of ch.held.values()) if (held.kind !== 'leased') heldAvailable++;
-      const available = Math.min(live, ready.messageCount + retry.messageCount + heldAvailable);
+      const available = Math.min(live, ready + retry.messageCount + heldAvailable);
       return {
         available,
         leased: live - available,
@@ -591,6 +654,7 @@ export class RabbitmqBuffer implements MessageBuffer {
       const link = this.#link.channels();
       const handBack = [...this.#channels.values()].map((ch) =>
         ch.lock.run(async () => {
+          await this.#stopConsuming(link, ch);
           for (const held of [...ch.held.values()]) {
             const count = held.kind === 'leased' ? Math.max(0, held.message.delivery_count - 1) : held.base;
             const at = held.kind === 'waiting' ? held.availableAt : 0;
@@ -645,7 +709,10 @@ export class RabbitmqBuffer implements MessageBuffer {
 
   #onDown(): void {
     // The broker returns every unacked delivery to its queue: what we held is no longer ours.
-    for (const ch of this.#channels.values()) ch.held.clear();
+    for (const ch of this.#channels.values()) {
+      ch.held.clear();
+      ch.consumer = undefined;
+    }
     this.#tallies.clear();
     this.#tallyReads.clear();
     this.#wakeQueue = undefined;
@@ -689,6 +756,17 @@ export class RabbitmqBuffer implements MessageBuffer {
   async #get(link: LinkChannels, ch: Ch, from: 'ready' | 'retry'): Promise<Held | null | undefined> {
     const raw = await link.work.get(from === 'ready' ? ch.queues.ready : ch.queues.retry);
     if (raw === false) return null;
+    return this.#adopt(link, ch, raw, from === 'ready' ? 'lookahead' : 'waiting', null);
+  }
+
+  /** A delivery into `held`; undefined (and acked away) for a foreign message or a second copy. */
+  #adopt(
+    link: LinkChannels,
+    ch: Ch,
+    raw: Message,
+    kind: 'lookahead' | 'waiting',
+    tag: string | null,
+  ): Held | undefined {
     const id = raw.properties.messageId as unknown;
     if (typeof id !== 'string' || raw.properties.contentType !== MESSAGE_CONTENT_TYPE) {
       this.#logger.error({ queue: raw.fields.routingKey }, 'rabbitmq buffer: foreign message dropped');
@@ -706,20 +784,107 @@ export class RabbitmqBuffer implements MessageBuffer {
       id,
       raw,
       generation: link.generation,
+      tag,
       meta,
       base,
-      kind: from === 'ready' ? 'lookahead' : 'waiting',
+      kind,
       message: decodeMessage(id, raw.content, meta, base),
       owner: null,
       leaseExpiresAt: 0,
-      availableAt: from === 'retry' ? (meta.availableAt ?? 0) : 0,
+      availableAt: kind === 'waiting' ? (meta.availableAt ?? 0) : 0,
       since: Date.now(),
     };
     ch.held.set(id, held);
     return held;
   }
 
-  async #drainRetry(link: LinkChannels, ch: Ch): Promise<void> {
+  /** Held messages not leased (look-ahead, waiting for a retry), oldest first. */
+  #unleased(ch: Ch): Held[] {
+    const local = [...ch.held.values()].filter((h) => h.kind !== 'leased');
+    return local.sort((a, b) => a.message.received_at - b.message.received_at);
+  }
+
+  /**
+   * `basic.get` from the ready queue until `want` messages were taken or it is empty; expired ones die on
+   * the way. Used by ordered channels, and by unordered ones beyond a full prefetch window.
+   */
+  async #getFromReady(
+    link: LinkChannels,
+    ch: Ch,
+    now: number,
+    want: number,
+    take: (held: Held) => void,
+  ): Promise<void> {
+    let taken = 0;
+    while (taken < want) {
+      const held = await this.#get(link, ch, 'ready');
+      if (held === null) break;
+      if (held === undefined) continue;
+      if (held.message.expires_at <= now) {
+        await this.#expire(link, ch, held);
+        continue;
+      }
+      take(held);
+      taken++;
+    }
+  }
+
+  /**
+   * Starts the channel's consumer on `P.C.ready` (prefetch = its window). Deliveries become look-ahead
+   * and wake the watchers; a cancel by the broker (queue deleted) forgets the consumer.
+   */
+  async #consume(link: LinkChannels, ch: Ch): Promise<void> {
+    const prefetch = ch.window;
+    await link.work.prefetch(prefetch);
+    const { consumerTag } = await link.work.consume(
+      ch.queues.ready,
+      (raw: ConsumeMessage | null) => {
+        if (raw === null) {
+          if (ch.consumer?.tag === consumerTag) ch.consumer = undefined;
+          return;
+        }
+        if (this.#adopt(link, ch, raw, 'lookahead', raw.fields.consumerTag) !== undefined) {
+          this.#watchers.notify(ch.name);
+        }
+      },
+      { noAck: false },
+    );
+    ch.consumer = { tag: consumerTag, prefetch };
+  }
+
+  /** Cancels the consumer; what it delivered stays held (and can still be settled). */
+  async #stopConsuming(link: LinkChannels, ch: Ch): Promise<void> {
+    const consumer = ch.consumer;
+    if (consumer === undefined) return;
+    ch.consumer = undefined;
+    await link.work.cancel(consumer.tag);
+  }
+
+  /** Whether the consumer may have deliveries under way: fewer held from it than its prefetch. */
+  #hasCredit(ch: Ch): boolean {
+    const consumer = ch.consumer;
+    if (consumer === undefined) return false;
+    let outstanding = 0;
+    for (const held of ch.held.values()) if (held.tag === consumer.tag) outstanding++;
+    return outstanding < consumer.prefetch;
+  }
+
+  /**
+   * A round trip on the `work` channel: every delivery the broker sent to this channel before it
+   * answered has arrived when this resolves. A message confirmed to its publisher before the call was
+   * already handed to a consumer with credit (the quorum queue assigns at enqueue), so after the flush it
+   * is either held here, held by another instance, or still ready in the queue. Resolves to the number
+   * of messages ready in the queue.
+   */
+  async #flush(link: LinkChannels, ch: Ch): Promise<number> {
+    return (await link.work.checkQueue(ch.queues.ready)).messageCount;
+  }
+
+  /** Retry copies into `held` (as waiting): at once after this object put one there, else at most every 250 ms. */
+  async #drainRetry(link: LinkChannels, ch: Ch, force = false): Promise<void> {
+    if (!force && !ch.retryDirty && Date.now() - ch.retryReadAt < RETRY_POLL_MS) return;
+    ch.retryDirty = false;
+    ch.retryReadAt = Date.now();
     while ((await this.#get(link, ch, 'retry')) !== null);
   }
 
@@ -782,7 +947,8 @@ export class RabbitmqBuffer implements MessageBuffer {
     };
     await this.#move(link, ch, held, toRetry ? ch.queues.retry : ch.queues.ready, meta);
     this.#remember(held.id, 'available');
-    if (!toRetry) this.#wake(link, ch.name);
+    if (toRetry) ch.retryDirty = true;
+    else this.#wake(link, ch.name);
   }
 
   /** Dead letter with a reason; its count token goes. */
@@ -855,12 +1021,19 @@ export class RabbitmqBuffer implements MessageBuffer {
           await this.#reclaimHeld(link, ch, this.#holdMs);
           if (ch.settings.ordered) return;
           const now = this.#now();
-          const stale = Date.now() - this.#holdMs;
-          for (const held of [...ch.held.values()]) {
-            if (held.kind !== 'leased' && held.availableAt <= now && held.since <= stale) {
-              await this.#requeue(link, ch, held, held.base, now, held.meta.lastError ?? null);
-            }
+          const staleAt = Date.now() - this.#holdMs;
+          const isStale = (h: Held) => h.kind !== 'leased' && h.availableAt <= now && h.since <= staleAt;
+          if (![...ch.held.values()].some(isStale)) return;
+          // Nobody here leased them in time: stop taking more (a smaller window next time), hand them back.
+          if (ch.consumer !== undefined) {
+            await this.#stopConsuming(link, ch);
+            ch.window = Math.max(1, Math.floor(ch.window / 2));
           }
+          await Promise.all(
+            [...ch.held.values()]
+              .filter(isStale)
+              .map((held) => this.#requeue(link, ch, held, held.base, now, held.meta.lastError ?? null)),
+          );
         })
         .catch((error: unknown) =>
           this.#logger.warn({ err: String(error), channel: ch.name }, 'rabbitmq buffer: sweep failed'),
