@@ -32,7 +32,8 @@
  *   delivery stays **unacked in this process** while leased; owner and deadline are kept in memory.
  *   `delivery_count` = `wc-count` (deliveries recorded in this copy) + `x-delivery-count` (times the
  *   broker returned this copy: a crash or lost connection during a delivery counts as an attempt) + 1.
- * - **ack**: acks the delivery and removes one count token.
+ * - **ack**: acks the deliveries and, outside the channel lock, removes one count token per message
+ *   (`basic.get` with `noAck`, spread over the link's `tally` channels); resolves when they are gone.
  * - **nack / release / expired lease**: with attempts left, a new copy with `wc-count` = the delivery
  *   count goes to `P.C.retry` with `wc-available-at` (or straight to `P.C.ready` when the backoff is
  *   zero); with none left (or `retry: false`), to `P.C.dead` with the reason.
@@ -243,6 +244,7 @@ export class RabbitmqBuffer implements MessageBuffer {
   readonly #peekLocks = new Map<string, Mutex>();
   #wakeQueue: string | undefined;
   #deadSeq = 0;
+  #tallyTurn = 0;
   #sweep: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -396,25 +398,30 @@ export class RabbitmqBuffer implements MessageBuffer {
     });
   }
 
-  ack(channel: string, consumerId: string, ids: readonly string[]): Promise<SettleResult[]> {
-    return this.#locked(channel, async (ch, link) => {
+  async ack(channel: string, consumerId: string, ids: readonly string[]): Promise<SettleResult[]> {
+    const untally = new Map<string, number>();
+    const { results, link, ch } = await this.#locked(channel, async (ch, link) => {
       const results: SettleResult[] = [];
-      const untally: Promise<void>[] = [];
       for (const id of ids) {
         const held = ch.held.get(id);
         const outcome = this.#ownership(held, id, consumerId);
         if (outcome === 'ok' && held !== undefined) {
           ch.held.delete(id);
           link.work.ack(held.raw);
-          untally.push(this.#untally(link, ch, held.message.webhook_id));
+          const hook = held.message.webhook_id;
+          untally.set(hook, (untally.get(hook) ?? 0) + 1);
           ch.ackedTotal++;
           this.#remember(id, 'gone');
         }
         results.push({ id, outcome });
       }
-      await Promise.all(untally);
-      return results;
+      return { results, link, ch };
     });
+    // Outside the channel lock: the next lease need not wait for the count tokens.
+    if (untally.size > 0) {
+      await this.#guard(() => Promise.all([...untally].map(([hook, n]) => this.#untally(link, ch, hook, n))));
+    }
+    return results;
   }
 
   nack(channel: string, consumerId: string, id: string, options: NackOptions): Promise<NackResult> {
@@ -1081,9 +1088,15 @@ export class RabbitmqBuffer implements MessageBuffer {
     return read;
   }
 
-  async #untally(link: LinkChannels, ch: Ch, webhookId: string): Promise<void> {
+  /** Removes `n` count tokens of (channel, webhook), spread over the `tally` channels. */
+  async #untally(link: LinkChannels, ch: Ch, webhookId: string, n = 1): Promise<void> {
     const name = await this.#ensureTally(link, ch, webhookId);
-    await link.aux.get(name, { noAck: true });
+    const gets: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i++) {
+      const channel = link.tally[this.#tallyTurn++ % link.tally.length] as Channel;
+      gets.push(channel.get(name, { noAck: true }));
+    }
+    await Promise.all(gets);
   }
 
   async #webhookDepths(link: LinkChannels, ch: Ch): Promise<Record<string, number>> {

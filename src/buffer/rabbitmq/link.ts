@@ -9,8 +9,10 @@
  * queue, so the buffer forgets what it held (the `generation` changes) and the `onUp` hook re-declares
  * the topology after the next successful connect.
  *
- * Three AMQP channels per connection: `pub` (confirm mode, publishes only), `work` (basic.get and acks of
- * the deliveries the buffer holds) and `aux` (declarations, counts, token removal, peeks).
+ * AMQP channels per connection: `pub` (confirm mode, publishes only), `work` (the ready-queue consumers,
+ * basic.get and acks of the deliveries the buffer holds), `aux` (declarations, counts, peeks) and
+ * `TALLY_CHANNELS` `tally` channels (count-token removal: amqplib runs one RPC at a time per channel,
+ * so the `basic.get`s of one ack batch run side by side on these).
  */
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Logger } from '../../observability/logger.js';
@@ -21,9 +23,14 @@ export interface LinkChannels {
   readonly pub: ConfirmChannel;
   readonly work: Channel;
   readonly aux: Channel;
+  /** Count-token removal (`basic.get` with `noAck`), spread over these. */
+  readonly tally: readonly Channel[];
   /** Changes on every (re)connect; deliveries of an older generation are gone. */
   readonly generation: number;
 }
+
+/** Channels for count-token removal per connection. */
+export const TALLY_CHANNELS = 4;
 
 export interface LinkOptions {
   readonly url: string;
@@ -82,7 +89,7 @@ export class AmqpLink {
     if (current === undefined) return;
     // Channels first: RabbitMQ handles each channel in its own process, and only a channel's close-ok
     // proves that the acks sent on it were applied (a connection close can overtake them).
-    for (const channel of [current.work, current.aux, current.pub]) {
+    for (const channel of [current.work, current.aux, ...current.tally, current.pub]) {
       await channel.close().catch(() => undefined);
     }
     await current.conn.close().catch(() => undefined);
@@ -126,11 +133,13 @@ export class AmqpLink {
       const pub = await conn.createConfirmChannel();
       const work = await conn.createChannel();
       const aux = await conn.createChannel();
-      for (const channel of [pub, work, aux]) {
+      const tally: Channel[] = [];
+      for (let i = 0; i < TALLY_CHANNELS; i++) tally.push(await conn.createChannel());
+      for (const channel of [pub, work, aux, ...tally]) {
         channel.on('error', () => undefined);
         channel.on('close', () => down(new Error('AMQP channel closed')));
       }
-      const channels: LinkChannels = { conn, pub, work, aux, generation };
+      const channels: LinkChannels = { conn, pub, work, aux, tally, generation };
       await this.#options.onUp(channels);
       if (this.#closed || generation !== this.#generation) {
         await conn.close().catch(() => undefined);
