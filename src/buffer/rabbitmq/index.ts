@@ -1032,7 +1032,10 @@ export class RabbitmqBuffer implements MessageBuffer {
           const isStale = (h: Held) => h.kind !== 'leased' && h.availableAt <= now && h.since <= staleAt;
           if (![...ch.held.values()].some(isStale)) return;
           // Nobody here leased them in time: stop taking more (a smaller window next time), hand them back.
-          if (ch.consumer !== undefined) {
+          if (
+            ch.consumer !== undefined &&
+            [...ch.held.values()].some((h) => h.kind === 'lookahead' && isStale(h))
+          ) {
             await this.#stopConsuming(link, ch);
             ch.window = Math.max(1, Math.floor(ch.window / 2));
           }
