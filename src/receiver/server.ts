@@ -17,7 +17,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isWebhookConnectError, WebhookConnectError } from '../shared/errors.js';
 import { registerAdminRoutes } from './admin-routes.js';
-import { readBody } from './body.js';
+import { readBodyInto } from './body.js';
 import type { ReceiverContext } from './context.js';
 import type { HealthRegistry } from './health.js';
 import {
@@ -129,10 +129,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request, payload, done) => {
     const limit = request.webhookState?.route.maxBodyBytes ?? OTHER_ROUTES_BODY_LIMIT;
-    readBody(payload, limit).then(
-      (body) => done(null, body),
-      (error: Error) => done(error as FastifyError, undefined),
-    );
+    readBodyInto(payload, limit, (error, body) => done(error as FastifyError | null, body));
   });
 
   const cors = parseCorsOrigins(settings.CORS_ALLOWED_ORIGINS);
@@ -146,7 +143,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     hstsPreload: settings.HSTS_PRELOAD,
     ...(settings.CSP_POLICY === undefined ? {} : { cspPolicy: settings.CSP_POLICY }),
   });
-  app.addHook('onSend', async (request, reply) => {
+  // Callback hooks (not async ones): no promise and no microtask turn per response.
+  app.addHook('onSend', (request, reply, _payload, done) => {
     const encrypted = (request.raw.socket as { encrypted?: boolean }).encrypted === true;
     const forwardedProto = request.headers['x-forwarded-proto'];
     reply.headers(
@@ -157,6 +155,7 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     );
     if (cors.accepted.size > 0)
       reply.headers(corsHeaders(request.headers.origin, request.method, cors.accepted));
+    done();
   });
   app.options('*', async (_request, reply) => reply.code(204).send());
 
@@ -174,11 +173,13 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     done(new WebhookConnectError('WC_SHUTTING_DOWN', { retryAfterSeconds: 5 }));
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const state = request.webhookState;
-    if (state === undefined && !request.url.startsWith('/webhook/')) return;
-    const label = state?.route.definition.id ?? '_unknown';
-    options.metrics.observeRequest(label, reply.statusCode, reply.elapsedTime / 1000);
+    if (state !== undefined || request.url.startsWith('/webhook/')) {
+      const label = state?.route.definition.id ?? '_unknown';
+      options.metrics.observeRequest(label, reply.statusCode, reply.elapsedTime / 1000);
+    }
+    done();
   });
 
   app.setNotFoundHandler(async () => {
