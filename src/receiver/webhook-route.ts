@@ -48,18 +48,35 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
   // `TASK_TIMEOUT` of synchronous deliveries (the sender waits): one shared timer per 50 ms slot.
   const syncDeadlines = new DeadlineSignals(settings.TASK_TIMEOUT * 1000);
 
-  const resolveRoute = async (request: FastifyRequest<{ Params: WebhookParams }>) => {
+  const resolveRoute = (request: FastifyRequest<{ Params: WebhookParams }>) => {
     const { id, namespace } = request.params;
     if (namespace !== undefined) validateNamespace(namespace);
-    validateWebhookId(id);
     const webhooks = context.runtime.current.webhooks;
-    const route = webhooks.get(id) ?? webhooks.get('default');
-    if (route === undefined) throw new WebhookConnectError('WC_WEBHOOK_NOT_FOUND');
+    let route = webhooks.get(id);
+    // A configured id passed the same rules when the config was loaded: only other ids are checked here.
+    if (route === undefined) {
+      validateWebhookId(id);
+      route = webhooks.get('default');
+      if (route === undefined) throw new WebhookConnectError('WC_WEBHOOK_NOT_FOUND');
+    }
     checkHeaders(request.raw.rawHeaders, headerLimits);
     const declared = request.headers['content-length'];
     if (declared !== undefined && Number(declared) > route.maxBodyBytes)
       throw tooLarge(declared, route.maxBodyBytes);
     request.webhookState = { route, pathId: namespace === undefined ? id : `${namespace}/${id}` };
+  };
+  // A callback hook (not an async one): no promise and no microtask turn per request.
+  const onRequest = (
+    request: FastifyRequest<{ Params: WebhookParams }>,
+    _reply: FastifyReply,
+    done: (error?: Error) => void,
+  ) => {
+    try {
+      resolveRoute(request);
+    } catch (error) {
+      return done(error as Error);
+    }
+    done();
   };
 
   const handle = async (request: FastifyRequest<{ Params: WebhookParams }>, reply: FastifyReply) => {
@@ -117,29 +134,9 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
     };
     reply.header('x-webhook-message-id', event.messageId);
 
-    const log = (result: DispatchResult) => {
-      const failed = result.results.filter((item) => !item.success);
-      if (failed.length === 0) {
-        context.logger.debug({ webhook: pathId, message_id: event.messageId }, 'webhook delivered');
-      } else {
-        context.logger.warn(
-          {
-            webhook: pathId,
-            message_id: event.messageId,
-            failures: failed.map((item) => ({
-              module: item.module,
-              code: item.errorCode,
-              error: item.errorMessage,
-            })),
-          },
-          'webhook delivery failed',
-        );
-      }
-    };
-
     if (route.dispatcher.synchronous) {
       const result = await route.dispatcher.run(event, syncDeadlines.signal());
-      log(result);
+      logOutcome(pathId, event.messageId, result);
       if (!result.success) throw deliveryFailure(result);
       context.stats.increment(pathId);
       return reply.send({ message: '200 OK' });
@@ -148,7 +145,7 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
     let outcome: DispatchResult | undefined;
     const task = await context.tasks.start(async (signal) => {
       outcome = await route.dispatcher.run(event, signal);
-      log(outcome);
+      logOutcome(pathId, event.messageId, outcome);
     });
     context.stats.increment(pathId);
     if (!route.retryEnabled) return reply.send({ message: '200 OK' });
@@ -166,7 +163,30 @@ export function registerWebhookRoutes(app: FastifyInstance, context: ReceiverCon
     });
   };
 
-  const routeOptions = { onRequest: resolveRoute, handler: handle };
+  const logOutcome = (pathId: string, messageId: string, result: DispatchResult) => {
+    // `success` is "every module succeeded": the failure list is only built when there is one.
+    const failed = result.success ? [] : result.results.filter((item) => !item.success);
+    if (failed.length === 0) {
+      // Checked first so that no log object is built per request at the default level.
+      if (context.logger.isLevelEnabled('debug'))
+        context.logger.debug({ webhook: pathId, message_id: messageId }, 'webhook delivered');
+    } else {
+      context.logger.warn(
+        {
+          webhook: pathId,
+          message_id: messageId,
+          failures: failed.map((item) => ({
+            module: item.module,
+            code: item.errorCode,
+            error: item.errorMessage,
+          })),
+        },
+        'webhook delivery failed',
+      );
+    }
+  };
+
+  const routeOptions = { onRequest, handler: handle };
   app.post<{ Params: WebhookParams }>('/webhook/:id', routeOptions);
   app.post<{ Params: WebhookParams }>('/webhook/:namespace/:id', routeOptions);
   app.route({
@@ -192,7 +212,8 @@ function deliveryFailure(result: DispatchResult): WebhookConnectError {
 
 function flattenHeaders(headers: FastifyRequest['headers']): Record<string, string> {
   const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     flat[name] = Array.isArray(value) ? value.join(', ') : value;
   }
