@@ -242,7 +242,7 @@ function findCode(error: Error): string | undefined {
   return isWebhookConnectError(error.cause) ? error.cause.code : undefined;
 }
 
-async function runTarget(
+function runTarget(
   target: PreparedTarget,
   index: number,
   event: WebhookEvent,
@@ -251,34 +251,42 @@ async function runTarget(
   options: DispatcherOptions,
 ): Promise<ModuleResult> {
   const started = performance.now();
-  const outcome = await runWithRetry(
-    (attemptSignal) => target.publisher.deliver(event, attemptSignal),
-    target.retry,
-    signal,
-    options.retry,
-  );
-  const durationMs = performance.now() - started;
-  const base = { module: target.type, index, attempts: outcome.attempts, durationMs, skipped: false };
-  const result: ModuleResult = outcome.ok
-    ? { ...base, success: true, aborted: false }
-    : {
-        ...base,
-        success: false,
-        // Only the caller's signal (shutdown) marks a result aborted; chain timeouts and cancels are failures.
-        aborted: outcome.aborted && rootSignal.aborted,
-        errorCode:
-          findCode(outcome.error) ??
-          (outcome.error.retryable ? 'WC_DELIVERY_TRANSIENT' : 'WC_DELIVERY_PERMANENT'),
-        errorMessage: outcome.error.message,
-        retryable: outcome.error.retryable,
-        error: outcome.error,
-      };
-  try {
-    options.onResult?.(target.type, result, durationMs);
-  } catch {
-    // a metrics hook must never break delivery
-  }
-  return result;
+  const attempt = (attemptSignal: AbortSignal) => target.publisher.deliver(event, attemptSignal);
+  return runWithRetry(attempt, target.retry, signal, options.retry).then((outcome) => {
+    const durationMs = performance.now() - started;
+    const result: ModuleResult = outcome.ok
+      ? {
+          module: target.type,
+          index,
+          attempts: outcome.attempts,
+          durationMs,
+          skipped: false,
+          success: true,
+          aborted: false,
+        }
+      : {
+          module: target.type,
+          index,
+          attempts: outcome.attempts,
+          durationMs,
+          skipped: false,
+          success: false,
+          // Only the caller's signal (shutdown) marks a result aborted; chain timeouts and cancels are failures.
+          aborted: outcome.aborted && rootSignal.aborted,
+          errorCode:
+            findCode(outcome.error) ??
+            (outcome.error.retryable ? 'WC_DELIVERY_TRANSIENT' : 'WC_DELIVERY_PERMANENT'),
+          errorMessage: outcome.error.message,
+          retryable: outcome.error.retryable,
+          error: outcome.error,
+        };
+    try {
+      options.onResult?.(target.type, result, durationMs);
+    } catch {
+      // a metrics hook must never break delivery
+    }
+    return result;
+  });
 }
 
 /** Validates the plan, acquires its publishers and returns the runner. Throws `WC_CONFIG_INVALID` etc. */
@@ -292,17 +300,20 @@ export async function createDispatcher(plan: DispatchPlan, options: DispatcherOp
   const targets = prepared.map((entry) => entry.prepared);
   const names = targets.map((entry) => entry.type);
 
-  const run = async (event: WebhookEvent, signal: AbortSignal): Promise<DispatchResult> => {
-    let results: ModuleResult[];
-    if (plan.kind === 'single') {
-      results = [await runTarget(targets[0]!, 0, event, signal, signal, options)];
-    } else {
-      results = await runChain(names, plan.execution, signal, (index, itemSignal) =>
-        runTarget(targets[index]!, index, event, itemSignal, signal, options),
-      );
-    }
-    return { success: results.every((result) => result.success), aborted: signal.aborted, results };
-  };
+  const run =
+    plan.kind === 'single'
+      ? (event: WebhookEvent, signal: AbortSignal): Promise<DispatchResult> =>
+          runTarget(targets[0]!, 0, event, signal, signal, options).then((result) => ({
+            success: result.success,
+            aborted: signal.aborted,
+            results: [result],
+          }))
+      : async (event: WebhookEvent, signal: AbortSignal): Promise<DispatchResult> => {
+          const results = await runChain(names, plan.execution, signal, (index, itemSignal) =>
+            runTarget(targets[index]!, index, event, itemSignal, signal, options),
+          );
+          return { success: results.every((result) => result.success), aborted: signal.aborted, results };
+        };
 
   return {
     plan,

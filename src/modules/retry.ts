@@ -63,14 +63,48 @@ export function isRetryable(
  * Runs `attempt` until it succeeds, fails permanently, runs out of attempts, or `signal` aborts. With
  * `retry` undefined or `enabled: false` it runs exactly once. Never throws.
  */
-export async function runWithRetry<T>(
+export function runWithRetry<T>(
   attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>,
   retry: RetryConfig | undefined,
   signal: AbortSignal,
   options: RetryRunOptions = {},
 ): Promise<RetryOutcome<T>> {
   const maxAttempts = retry?.enabled === true ? retry.max_attempts : 1;
-  const wait = options.sleep ?? sleep;
+  if (maxAttempts === 1 && !signal.aborted) return runOnce(attempt, retry, signal);
+  return runAttempts(attempt, retry, signal, maxAttempts, options.sleep ?? sleep);
+}
+
+/**
+ * The single attempt of a run without retries (the common case): the same outcomes as the loop in
+ * {@link runAttempts}, with one promise reaction instead of an async function around the attempt.
+ */
+function runOnce<T>(
+  attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>,
+  retry: RetryConfig | undefined,
+  signal: AbortSignal,
+): Promise<RetryOutcome<T>> {
+  const failed = (error: unknown): RetryOutcome<T> => {
+    if (signal.aborted) return abortedOutcome(signal, 0, error);
+    const classified = classifyDeliveryError(error);
+    const retryable = retry === undefined ? classified.retryable : isRetryable(error, retry);
+    return { ok: false, error: retryableAs(classified, retryable, error), attempts: 1, aborted: false };
+  };
+  let pending: Promise<T>;
+  try {
+    pending = Promise.resolve(attempt(signal, 1));
+  } catch (error) {
+    return Promise.resolve(failed(error));
+  }
+  return pending.then((value): RetryOutcome<T> => ({ ok: true, value, attempts: 1 }), failed);
+}
+
+async function runAttempts<T>(
+  attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>,
+  retry: RetryConfig | undefined,
+  signal: AbortSignal,
+  maxAttempts: number,
+  wait: (ms: number, signal: AbortSignal) => Promise<void>,
+): Promise<RetryOutcome<T>> {
   let attempts = 0;
   for (;;) {
     if (signal.aborted) return abortedOutcome(signal, attempts);
