@@ -138,36 +138,44 @@ export function createCredentialCleaner(config: CredentialCleanupConfig): Creden
   const isCredential = createCredentialMatcher(config.fields);
   const remove = config.mode === 'remove';
 
-  const walk = (value: unknown, depth: number, seen: WeakSet<object>): unknown => {
+  // `ancestors` holds the objects on the path from the root to `value` (at most MAX_CLEANUP_DEPTH): a
+  // reference to one of them is a cycle. A short array scan is cheaper than a WeakSet per payload.
+  const walk = (value: unknown, depth: number, ancestors: object[]): unknown => {
     if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
     // Never hand on an uncleaned subtree: cut cycles and over-deep nesting instead.
-    if (seen.has(value)) return CIRCULAR_MARKER;
+    if (ancestors.includes(value)) return CIRCULAR_MARKER;
     if (depth >= MAX_CLEANUP_DEPTH) return TOO_DEEP_MARKER;
-    seen.add(value);
+    ancestors.push(value);
     let result: unknown;
     if (Array.isArray(value)) {
-      result = value.map((item) => walk(item, depth + 1, seen));
+      result = value.map((item) => walk(item, depth + 1, ancestors));
     } else {
       const copy: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) {
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
+        const item = record[key];
         if (!isCredential(key) || (item !== null && typeof item === 'object' && !Buffer.isBuffer(item))) {
-          copy[key] = walk(item, depth + 1, seen);
+          copy[key] = walk(item, depth + 1, ancestors);
         } else if (!remove) {
           copy[key] = CREDENTIAL_MASK;
         }
       }
       result = copy;
     }
-    seen.delete(value);
+    ancestors.pop();
     return result;
   };
 
   return {
-    cleanPayload: (payload) => walk(payload, 0, new WeakSet()),
+    cleanPayload: (payload) => walk(payload, 0, []),
     cleanHeaders: (headers) => {
       const copy: Record<string, string> = {};
-      for (const [name, value] of Object.entries(headers)) {
-        if (!isCredential(name)) copy[name] = value;
+      const names = Object.keys(headers);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i] as string;
+        if (!isCredential(name)) copy[name] = headers[name] as string;
         else if (!remove) copy[name] = CREDENTIAL_MASK;
       }
       return copy;
