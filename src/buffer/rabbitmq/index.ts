@@ -54,11 +54,15 @@
  * window, at most `prefetch`) bounds the deliveries this process holds from it, leased or not; the
  * unleased ones are look-ahead, unacked in the broker like the leases, so a crash returns them.
  *
- * - **idle → consuming**: a lease that the held messages cannot fill starts the consumer.
+ * - **idle → consuming**: a lease that the held messages cannot fill starts the consumer and waits
+ *   (at most 500 ms) for the deliveries of the messages that were ready then: the quorum queue reads
+ *   them from its log, so they may arrive after later answers on the channel.
  * - **consuming**: deliveries become look-ahead and wake the watchers. A lease still short flushes
  *   first (a `queue.declare` round trip on the same AMQP channel: what the broker sent before its answer
  *   has arrived, and a message confirmed before the lease began was handed to a consumer at enqueue),
- *   then takes the look-ahead; when the window is full it goes on with `basic.get` beyond it.
+ *   then takes the look-ahead; when the window is full it goes on with `basic.get` beyond it. A
+ *   `basic.get` that finds the queue empty is a Raft command applied after every earlier assignment to
+ *   this consumer, so a second flush after it brings backlog deliveries (credit freed by acks) too.
  * - **consuming → idle**: the sweep finds look-ahead unleased for `holdMs`: it cancels the consumer,
  *   halves the window and hands those messages back to `P.C.ready` as new copies (not counted as an
  *   attempt), where another instance's consumer can take them. A lease that had to `basic.get` beyond
@@ -175,6 +179,8 @@ const EMPTY = Buffer.alloc(0);
 const RECENT_IDS = 100_000;
 /** How often a lease looks into the retry queue for copies other instances put there, ms. */
 const RETRY_POLL_MS = 250;
+/** Longest wait of a starting consumer for the deliveries of the messages ready when it started, ms. */
+const CONSUMER_START_WAIT_MS = 500;
 
 /** A delivery this process holds unacked on its `work` channel. */
 interface Held {
@@ -389,7 +395,16 @@ export class RabbitmqBuffer implements MessageBuffer {
       await takeLocal();
       // Still short: our window is full (or the broker has not seen our acks yet): get beyond it.
       const before = leased.length;
-      if (leased.length < limit) await this.#getFromReady(link, ch, now, limit - leased.length, take);
+      if (leased.length < limit) {
+        await this.#getFromReady(link, ch, now, limit - leased.length, take);
+        // The queue said empty (a Raft command, applied after every assignment to our consumer): what was
+        // assigned to us before is read from the log and sent before that answer; one more round trip
+        // and it is here.
+        if (leased.length < limit && ch.consumer !== undefined) {
+          await this.#flush(link, ch);
+          await takeLocal();
+        }
+      }
       if (leased.length > before && ch.window < this.#prefetch) {
         ch.window = Math.min(this.#prefetch, ch.window * 2);
         await this.#stopConsuming(link, ch); // the next lease consumes with the larger window
@@ -842,6 +857,12 @@ export class RabbitmqBuffer implements MessageBuffer {
    */
   async #consume(link: LinkChannels, ch: Ch): Promise<void> {
     const prefetch = ch.window;
+    // What is ready now goes to the new consumer as it starts (up to its prefetch), read from the Raft
+    // log: those deliveries can arrive after later answers on this channel, so wait for them (bounded;
+    // another instance's consumer may take some of them meanwhile).
+    const expected = Math.min(prefetch, await this.#flush(link, ch));
+    let arrived = 0;
+    let started: (() => void) | undefined;
     await link.work.prefetch(prefetch);
     const { consumerTag } = await link.work.consume(
       ch.queues.ready,
@@ -853,10 +874,19 @@ export class RabbitmqBuffer implements MessageBuffer {
         if (this.#adopt(link, ch, raw, 'lookahead', raw.fields.consumerTag) !== undefined) {
           this.#watchers.notify(ch.name);
         }
+        if (++arrived >= expected) started?.();
       },
       { noAck: false },
     );
     ch.consumer = { tag: consumerTag, prefetch };
+    if (arrived < expected) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        started = resolve;
+        timer = setTimeout(resolve, CONSUMER_START_WAIT_MS);
+      });
+      clearTimeout(timer);
+    }
   }
 
   /** Cancels the consumer; what it delivered stays held (and can still be settled). */
