@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +142,36 @@ test('sqlite: close commits and fsyncs the queued appends before it resolves', a
   t.after(() => again.close());
   await again.ensureChannel('c');
   assert.equal(await again.depth('c'), 20);
+});
+
+test('sqlite: processes opening one new store at the same moment all succeed (migrations under the write lock)', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'wc-sqlite-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const module = new URL('./index.ts', import.meta.url).href;
+  // Every process loads first, then opens the store at the same agreed moment.
+  const open = (path: string, at: number) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const script = `const { createSqliteBuffer } = await import(${JSON.stringify(module)});
+        await new Promise((resolve) => setTimeout(resolve, ${at} - Date.now()));
+        const buffer = createSqliteBuffer({ path: ${JSON.stringify(path)} });
+        await buffer.ensureChannel('c');
+        await buffer.close();`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+  for (let round = 0; round < 3; round++) {
+    const path = join(root, `race-${round}.sqlite`);
+    const at = Date.now() + 3000;
+    const results = await Promise.all([open(path, at), open(path, at), open(path, at), open(path, at)]);
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    db.close();
+  }
 });
 
 test('sqlite: an unopenable path is WC_BUFFER_UNAVAILABLE', async (t) => {
