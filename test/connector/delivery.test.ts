@@ -101,12 +101,12 @@ test('dedup: a message redelivered while its first delivery still runs is delive
   const id = relay.publish({ webhookId: 'w', body: '{}' });
   await waitUntil(() => target.requests.length === 1, 'first delivery started');
   relay.dropConnections();
+  // The relay sends the message right behind its `connected` frame: wait for the connector to read both.
   await waitUntil(
-    () => relay.acceptedConnections() === 2 && relay.inFlightCount() === 1,
-    'redelivered',
+    () => relay.acceptedConnections() === 2 && relay.inFlightCount() === 1 && connector.state === 'connected',
+    'redelivered on a new connection',
     5000,
   );
-  assert.equal(connector.state, 'connected');
   target.setMode({ kind: 'succeed' });
   await relay.waitFor(() => relay.acked().includes(id), 'acked on the new connection');
   assert.equal(target.requests.length, 1);
