@@ -15,34 +15,33 @@ const BUILD_DIR = '.tmp/bench-build';
 let built = false;
 
 /**
- * The node arguments that run `script` (a `.ts` path relative to the checkout) compiled by tsc, as the
- * product ships (`dist/`), not through tsx's loader, whose per-call wrappers and hooks cost several
- * percent of a server's CPU. The whole checkout is compiled once per benchmark run.
+ * Compiles the whole checkout with tsc into `buildDir` (replacing it). tsc still emits on a type error: a
+ * work-in-progress checkout can be measured, and type errors are `npm run typecheck`'s business.
+ */
+export function compileCheckout(buildDir: string): void {
+  console.log(`compiling the checkout (tsc) into ${buildDir}...`);
+  rmSync(buildDir, { recursive: true, force: true });
+  try {
+    execFileSync(
+      process.execPath,
+      ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', 'false', '--outDir', buildDir],
+      { stdio: 'inherit' },
+    );
+  } catch {
+    console.warn('tsc reported errors (above); measuring the JavaScript it emitted anyway');
+  }
+  // The CLI reads its version from the package.json two levels up, as from dist/.
+  copyFileSync('package.json', join(buildDir, 'package.json'));
+}
+
+/**
+ * The compiled form of `script` (a `.ts` path relative to the checkout), run as the product ships
+ * (`dist/`), not through tsx's loader, whose per-call wrappers and hooks cost several percent of a
+ * server's CPU. The checkout is compiled once per benchmark run.
  */
 export function compiled(script: string): string {
   if (!built) {
-    console.log('compiling the benchmark servers (tsc)...');
-    rmSync(BUILD_DIR, { recursive: true, force: true });
-    try {
-      execFileSync(
-        process.execPath,
-        [
-          'node_modules/typescript/bin/tsc',
-          '-p',
-          'tsconfig.json',
-          '--noEmit',
-          'false',
-          '--outDir',
-          BUILD_DIR,
-        ],
-        { stdio: 'inherit' },
-      );
-    } catch {
-      // tsc still emits: a type error elsewhere in a work-in-progress checkout should not stop a run.
-      console.warn('tsc reported errors (above); benchmarking the JavaScript it emitted anyway');
-    }
-    // The CLI reads its version from the package.json two levels up, as from dist/.
-    copyFileSync('package.json', join(BUILD_DIR, 'package.json'));
+    compileCheckout(BUILD_DIR);
     built = true;
   }
   return join(BUILD_DIR, script.replace(/\.ts$/, '.js'));
@@ -164,28 +163,35 @@ export async function spawnServer(
   };
 }
 
-/** Writes config files for a receiver into a temp dir and starts `serve` on a free port. */
+/**
+ * Writes a receiver's config files (`webhooks`, no connections) into a new temp dir and returns the
+ * arguments that listen on a free loopback port with them.
+ */
+export function receiverArgs(webhooks: Record<string, unknown>): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'wc-bench-'));
+  writeFileSync(join(dir, 'webhooks.json'), JSON.stringify(webhooks));
+  writeFileSync(join(dir, 'connections.json'), '{}');
+  return [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--webhooks',
+    join(dir, 'webhooks.json'),
+    '--connections',
+    join(dir, 'connections.json'),
+  ];
+}
+
+/** Starts `serve` (or `options.script`) with `webhooks` on a free port. */
 export async function spawnReceiver(
   webhooks: Record<string, unknown>,
   env: Record<string, string> = {},
   options: { script?: string; args?: readonly string[] } = {},
 ): Promise<ChildServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'wc-bench-'));
-  writeFileSync(join(dir, 'webhooks.json'), JSON.stringify(webhooks));
-  writeFileSync(join(dir, 'connections.json'), '{}');
   return spawnServer(
     options.script ?? 'src/cli/main.ts',
-    [
-      ...(options.args ?? ['serve']),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--webhooks',
-      join(dir, 'webhooks.json'),
-      '--connections',
-      join(dir, 'connections.json'),
-    ],
+    [...(options.args ?? ['serve']), ...receiverArgs(webhooks)],
     env,
   );
 }

@@ -17,15 +17,15 @@
  * (default 10); `BENCH_COST_KEEP=1` keeps the callgrind dumps (for `callgrind_annotate`). Needs `valgrind` (with `callgrind_control`) on the PATH. Under callgrind the receiver
  * runs about 50 times slower than natively: one run takes 2–4 minutes.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { INGEST_BODY } from './ingest.js';
-import { writeResult } from './lib.js';
+import { compileCheckout, receiverArgs, writeResult } from './lib.js';
 
 const HOOK = 'bench_ingest';
 /**
@@ -34,20 +34,11 @@ const HOOK = 'bench_ingest';
  */
 const BUILD_DIR = '.tmp/receiver-cost-build';
 
-/** Compiles the checkout with tsc, as `compiled()` in lib.ts does, and returns the no-op receiver's path. */
+/** Compiles the checkout into this benchmark's own directory; returns the no-op receiver's path. */
 function compileReceiver(): string {
-  console.log(`compiling the checkout (tsc) into ${BUILD_DIR}...`);
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  const tsc = spawnSync(
-    process.execPath,
-    ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit', 'false', '--outDir', BUILD_DIR],
-    { stdio: 'inherit' },
-  );
+  compileCheckout(BUILD_DIR);
   const script = join(BUILD_DIR, 'bench/noop-receiver.js');
   if (!existsSync(script)) throw new Error('tsc produced no bench/noop-receiver.js');
-  // tsc emits despite type errors; those belong to `npm run typecheck`, not to this count.
-  if (tsc.status !== 0) console.warn('tsc reported errors (see above); measuring its output anyway');
-  copyFileSync('package.json', join(BUILD_DIR, 'package.json'));
   return script;
 }
 
@@ -69,29 +60,12 @@ export async function runReceiverCostBench(
   const warmup = options.warmup ?? envNumber('BENCH_COST_WARMUP', 10_000);
   const connections = options.connections ?? envNumber('BENCH_COST_CONNECTIONS', 10);
   const script = compileReceiver();
+  const args = receiverArgs({ [HOOK]: { data_type: 'json', module: 'bench_noop' } });
   const dir = mkdtempSync(join(tmpdir(), 'wc-cost-'));
-  writeFileSync(
-    join(dir, 'webhooks.json'),
-    JSON.stringify({ [HOOK]: { data_type: 'json', module: 'bench_noop' } }),
-  );
-  writeFileSync(join(dir, 'connections.json'), '{}');
   const outFile = join(dir, 'callgrind.out');
   const child = spawn(
     'valgrind',
-    [
-      '--tool=callgrind',
-      `--callgrind-out-file=${outFile}`,
-      process.execPath,
-      script,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--webhooks',
-      join(dir, 'webhooks.json'),
-      '--connections',
-      join(dir, 'connections.json'),
-    ],
+    ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, script, ...args],
     { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
