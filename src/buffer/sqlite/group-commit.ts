@@ -152,6 +152,11 @@ export class GroupCommitter {
   }
 }
 
+/**
+ * Opened per flush rather than kept open: SQLite may delete and recreate the WAL file (when the last
+ * connection of another process closes), and a kept descriptor would then flush a file nobody writes.
+ * Open and close cost microseconds on the thread pool next to the flush itself.
+ */
 async function fsyncFile(path: string): Promise<void> {
   const handle = await open(path, 'r+');
   try {

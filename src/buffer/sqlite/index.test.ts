@@ -130,7 +130,7 @@ test('sqlite: a power-loss write settles only after a WAL fsync that began after
   assert.deepEqual(committer.counters, { commits: 2, fsyncs: 1, operations: 4 });
 });
 
-test('sqlite: close commits and fsyncs the queued appends before it resolves', async (t) => {
+test('sqlite: close commits the queued appends and settles them before it resolves', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'wc-sqlite-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const buffer = createSqliteBuffer({ path: join(root, 'b.sqlite') });
