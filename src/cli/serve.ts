@@ -12,6 +12,7 @@ import type { SERVE_FLAGS } from '../config/settings.js';
 import { outboundAllowList, readServerSettings, type ServerSettings } from '../config/settings.js';
 import { watchConfigFiles } from '../config/watch.js';
 import { createModuleRegistry } from '../modules/registry.js';
+import type { ModuleDescriptor } from '../modules/types.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { HealthRegistry } from '../receiver/health.js';
@@ -70,13 +71,16 @@ function createRuntime(
   logger: Logger,
   metrics?: Metrics,
   relay?: Relay,
+  extraModules: readonly ModuleDescriptor<never>[] = [],
 ) {
+  const moduleRegistry = createModuleRegistry();
+  for (const module of extraModules) moduleRegistry.register(module);
   return new ReceiverRuntime({
     settings,
     env,
     logger,
     authRegistry: createAuthRegistry(),
-    moduleRegistry: createModuleRegistry(),
+    moduleRegistry,
     moduleDeps: {
       logger,
       outbound: { allowedHosts: outboundAllowList(settings) },
@@ -123,7 +127,16 @@ export async function runConfigCheck(args: readonly string[], env: NodeJS.Proces
   return 0;
 }
 
-export async function runServe(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export interface ServeOptions {
+  /** Modules registered beside the product's (the benchmarks' no-op module). Default none. */
+  readonly extraModules?: readonly ModuleDescriptor<never>[];
+}
+
+export async function runServe(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: ServeOptions = {},
+): Promise<number> {
   const settings = settingsOrReport(args, env);
   if (typeof settings === 'number') return settings;
   const logger = createLogger();
@@ -139,7 +152,7 @@ export async function runServe(args: readonly string[], env: NodeJS.ProcessEnv):
     health,
     metricsRegistry: metrics.registry,
   });
-  const runtime = createRuntime(settings, env, logger, metrics, relay);
+  const runtime = createRuntime(settings, env, logger, metrics, relay, options.extraModules);
   const issues = await runtime.load();
   if (issues.length > 0) {
     report(issues);
